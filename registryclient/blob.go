@@ -1,0 +1,100 @@
+package registryclient
+
+import (
+	"context"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// BlobExists reports whether ref's repository already holds blob d.
+func (c *Client) BlobExists(ctx context.Context, ref Reference, d digest.Digest) (bool, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodHead,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/blobs/" + d.String(),
+		scopes: pull(ref),
+		expect: []int{http.StatusOK},
+	})
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("head blob %s: %w", ref.WithDigest(d), err)
+	}
+	resp.Body.Close()
+	return true, nil
+}
+
+// OpenBlob streams blob desc from ref's repository. Reading it to the end verifies its
+// size and digest: a mismatch is an error from Read, never silently accepted content.
+func (c *Client) OpenBlob(ctx context.Context, ref Reference, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodGet,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/blobs/" + desc.Digest.String(),
+		scopes: pull(ref),
+		expect: []int{http.StatusOK},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get blob %s: %w", ref.WithDigest(desc.Digest), err)
+	}
+	if desc.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != desc.Size {
+		resp.Body.Close()
+		return nil, fmt.Errorf("get blob %s: registry sends %d bytes, manifest says %d: %w", ref.WithDigest(desc.Digest), resp.ContentLength, desc.Size, ErrUnexpectedContentSize)
+	}
+	return newVerifier(resp.Body, desc, ref.WithDigest(desc.Digest).String())
+}
+
+// verifier hashes what passes through it and fails the final Read when the content is
+// not the blob it claims to be.
+type verifier struct {
+	rc     io.ReadCloser
+	hash   hash.Hash
+	want   ocispec.Descriptor
+	name   string
+	n      int64
+	failed error
+}
+
+func newVerifier(rc io.ReadCloser, desc ocispec.Descriptor, name string) (*verifier, error) {
+	if err := desc.Digest.Validate(); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("blob %s: %w", name, err)
+	}
+	return &verifier{rc: rc, hash: desc.Digest.Algorithm().Hash(), want: desc, name: name}, nil
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.failed != nil {
+		return 0, v.failed
+	}
+	n, err := v.rc.Read(p)
+	v.hash.Write(p[:n])
+	v.n += int64(n)
+	if v.want.Size > 0 && v.n > v.want.Size {
+		v.failed = fmt.Errorf("blob %s: more than the %d bytes expected: %w", v.name, v.want.Size, ErrUnexpectedContentSize)
+		return n, v.failed
+	}
+	if err == io.EOF {
+		if v.want.Size > 0 && v.n != v.want.Size {
+			v.failed = fmt.Errorf("blob %s: %d bytes, expected %d: %w", v.name, v.n, v.want.Size, ErrUnexpectedContentSize)
+			return n, v.failed
+		}
+		if got := digest.NewDigestFromBytes(v.want.Digest.Algorithm(), v.hash.Sum(nil)); got != v.want.Digest {
+			v.failed = fmt.Errorf("blob %s: content hashes to %s: %w", v.name, got, ErrDigestMismatch)
+			return n, v.failed
+		}
+	}
+	return n, err
+}
+
+func (v *verifier) Close() error { return v.rc.Close() }
+
+// contentLength is the header value for a body of n bytes.
+func contentLength(n int64) string { return strconv.FormatInt(n, 10) }

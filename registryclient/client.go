@@ -1,0 +1,171 @@
+// Package registryclient speaks the OCI Distribution API: it reads and writes
+// manifests and blobs and copies images between registries, streaming every byte and
+// verifying it against its digest. One Client serves a whole Terraform run: its
+// connection pool, token cache and upload de-duplication are shared by every resource.
+package registryclient
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+)
+
+// Client talks to OCI registries. It is safe for concurrent use.
+type Client struct {
+	verified   *http.Client // normal TLS verification
+	unverified *http.Client // for insecure_registries: TLS without verification
+	auth       *auth.Authenticator
+
+	insecureHosts map[string]bool
+	schemes       sync.Map // API host → "https" or "http", learned on first contact
+
+	maxRetries            int
+	backoffBase           time.Duration
+	transfers             chan struct{} // bounds concurrent blob transfers across the whole run
+	allowNondistributable bool
+	userAgent             string
+
+	uploads flight[struct{}] // one upload of a blob per destination repository at a time
+}
+
+// Option configures a Client.
+type Option func(*config)
+
+type config struct {
+	credentials           auth.CredentialSource
+	insecureHosts         []string
+	rootCAs               *x509.CertPool
+	maxRetries            int
+	parallel              int
+	allowNondistributable bool
+	userAgent             string
+	backoffBase           time.Duration
+}
+
+// DefaultMaxRetries is how often a request that is safe to repeat is retried.
+const DefaultMaxRetries = 5
+
+// DefaultParallelTransfers is how many blobs move at once.
+const DefaultParallelTransfers = 4
+
+// WithCredentials sets where credentials come from; without it every request is anonymous.
+func WithCredentials(src auth.CredentialSource) Option {
+	return func(c *config) { c.credentials = src }
+}
+
+// WithInsecureRegistries allows plain HTTP or unverified TLS for these host[:port]s.
+func WithInsecureRegistries(hosts []string) Option {
+	return func(c *config) { c.insecureHosts = append(c.insecureHosts, hosts...) }
+}
+
+// WithRootCAs replaces the system roots used to verify registries' certificates.
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(c *config) { c.rootCAs = pool }
+}
+
+// WithMaxRetries sets how often a request that is safe to repeat is retried.
+func WithMaxRetries(n int) Option {
+	return func(c *config) { c.maxRetries = n }
+}
+
+// WithParallelTransfers bounds how many blobs move at once across the whole Client.
+func WithParallelTransfers(n int) Option {
+	return func(c *config) { c.parallel = n }
+}
+
+// WithNondistributable copies foreign and non-distributable layers instead of leaving them out.
+func WithNondistributable(allow bool) Option {
+	return func(c *config) { c.allowNondistributable = allow }
+}
+
+// WithUserAgent sets the User-Agent header of every request.
+func WithUserAgent(ua string) Option {
+	return func(c *config) { c.userAgent = ua }
+}
+
+// withBackoffBase shortens retry waits in tests.
+func withBackoffBase(d time.Duration) Option {
+	return func(c *config) { c.backoffBase = d }
+}
+
+// New returns a Client.
+func New(opts ...Option) *Client {
+	cfg := config{maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.parallel < 1 {
+		cfg.parallel = 1
+	}
+	if cfg.credentials == nil {
+		cfg.credentials = auth.NewResolver(nil)
+	}
+	c := &Client{
+		verified:              newHTTPClient(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
+		unverified:            newHTTPClient(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // only for hosts the user listed in insecure_registries
+		insecureHosts:         map[string]bool{},
+		maxRetries:            max(cfg.maxRetries, 0),
+		backoffBase:           cfg.backoffBase,
+		transfers:             make(chan struct{}, cfg.parallel),
+		allowNondistributable: cfg.allowNondistributable,
+		userAgent:             cfg.userAgent,
+	}
+	for _, h := range cfg.insecureHosts {
+		c.insecureHosts[strings.ToLower(h)] = true
+	}
+	c.auth = auth.New(c.verified, cfg.credentials)
+	return c
+}
+
+func newHTTPClient(tlsConfig *tls.Config) *http.Client {
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Minute,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport: transport,
+		// Blob GETs are redirected to object storage; the registry's credentials must never
+		// follow them to another host (Go only strips them for unrelated domains).
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return http.ErrUseLastResponse
+			}
+			if req.URL.Host != via[0].URL.Host {
+				req.Header.Del("Authorization")
+			}
+			return nil
+		},
+	}
+}
+
+// insecure reports whether host may use plain HTTP or unverified TLS: listed in
+// insecure_registries, or on loopback as Docker allows.
+func (c *Client) insecure(host string) bool {
+	if c.insecureHosts[strings.ToLower(host)] {
+		return true
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.Trim(name, "[]")
+	if name == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,185 @@
+package registryclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+)
+
+// maxManifestSize bounds how much of a manifest is read into memory; distribution's own
+// limit is 4 MiB.
+const maxManifestSize = 4 << 20
+
+// Manifest is a manifest exactly as the registry served it: pushing Body unchanged keeps
+// the digest.
+type Manifest struct {
+	MediaType string
+	Digest    digest.Digest
+	Body      []byte
+}
+
+// parsed is the union of the fields of an image manifest and an index.
+type parsed struct {
+	MediaType string               `json:"mediaType"`
+	Config    ocispec.Descriptor   `json:"config"`
+	Layers    []ocispec.Descriptor `json:"layers"`
+	Manifests []ocispec.Descriptor `json:"manifests"`
+	Subject   *ocispec.Descriptor  `json:"subject,omitempty"`
+}
+
+func (m Manifest) parse() (parsed, error) {
+	var p parsed
+	if err := json.Unmarshal(m.Body, &p); err != nil {
+		return p, fmt.Errorf("parse manifest %s: %w", m.Digest, err)
+	}
+	return p, nil
+}
+
+// HeadManifest returns the digest, media type and size of ref's manifest at the cost of
+// one HEAD (which Docker Hub does not count against the pull quota).
+func (c *Client) HeadManifest(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodHead,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
+		header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
+		scopes: pull(ref),
+		expect: []int{http.StatusOK},
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: %w", ref, err)
+	}
+	resp.Body.Close()
+	d, err := digest.Parse(resp.Header.Get("Docker-Content-Digest"))
+	if err != nil {
+		// Some registries leave the header out of HEAD answers: fall back to reading it.
+		m, gerr := c.GetManifest(ctx, ref)
+		if gerr != nil {
+			return ocispec.Descriptor{}, gerr
+		}
+		return ocispec.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: int64(len(m.Body))}, nil
+	}
+	if ref.Digest != "" && d != ref.Digest {
+		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: registry answered %s: %w", ref, d, ErrDigestMismatch)
+	}
+	return ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type")), Digest: d, Size: resp.ContentLength}, nil
+}
+
+// GetManifest reads ref's manifest and verifies it against the digest in ref (or, for a
+// tag, against the registry's Docker-Content-Digest).
+func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodGet,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
+		header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
+		scopes: pull(ref),
+		expect: []int{http.StatusOK},
+	})
+	if err != nil {
+		return Manifest{}, fmt.Errorf("get manifest %s: %w", ref, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
+	if err != nil {
+		return Manifest{}, fmt.Errorf("get manifest %s: %w", ref, err)
+	}
+	if len(body) > maxManifestSize {
+		return Manifest{}, fmt.Errorf("get manifest %s: larger than %d bytes: %w", ref, maxManifestSize, ErrManifestTooLarge)
+	}
+	m := Manifest{MediaType: mediaType(resp.Header.Get("Content-Type")), Body: body}
+	want := ref.Digest
+	if want == "" {
+		want, _ = digest.Parse(resp.Header.Get("Docker-Content-Digest"))
+	}
+	if want != "" && want.Validate() == nil && want.Algorithm().Available() {
+		if got := want.Algorithm().FromBytes(body); got != want {
+			return Manifest{}, fmt.Errorf("get manifest %s: content hashes to %s, expected %s: %w", ref, got, want, ErrDigestMismatch)
+		}
+	}
+	m.Digest = digest.FromBytes(body)
+	if want != "" && want.Algorithm() != digest.Canonical {
+		m.Digest = want
+	}
+	if m.MediaType == "" || m.MediaType == "application/json" || m.MediaType == "text/plain" {
+		// Some registries serve a generic type: the body's own mediaType says what it is.
+		var p struct {
+			MediaType string `json:"mediaType"`
+		}
+		if json.Unmarshal(body, &p) == nil {
+			m.MediaType = p.MediaType
+		}
+	}
+	if isSchema1(m.MediaType) {
+		return Manifest{}, fmt.Errorf("get manifest %s: Docker schema 1 manifests are not supported; pull and push the image with a current Docker to convert it: %w", ref, ErrUnsupportedMediaType)
+	}
+	if !IsIndex(m.MediaType) && !isImageManifest(m.MediaType) {
+		return Manifest{}, fmt.Errorf("get manifest %s: media type %q: %w", ref, m.MediaType, ErrUnsupportedMediaType)
+	}
+	return m, nil
+}
+
+// PutManifest pushes m under ref's tag, or by its digest when ref has no tag.
+func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) error {
+	id := m.Digest.String()
+	if ref.Tag != "" {
+		id = ref.Tag
+	}
+	resp, err := c.do(ctx, &request{
+		method: http.MethodPut,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/manifests/" + id,
+		header: http.Header{"Content-Type": {m.MediaType}},
+		body:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
+		size:   int64(len(m.Body)),
+		scopes: push(ref),
+		expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
+	})
+	if err != nil {
+		return fmt.Errorf("put manifest %s: %w", ref.WithTag(id), err)
+	}
+	drain(resp)
+	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
+		return fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", ref.WithTag(id), got, m.Digest, ErrDigestMismatch)
+	}
+	return nil
+}
+
+// DeleteManifest removes the manifest d from ref's repository, with every tag on it.
+func (c *Client) DeleteManifest(ctx context.Context, ref Reference, d digest.Digest) error {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodDelete,
+		host:   ref.apiHost(),
+		path:   "/v2/" + ref.Repository + "/manifests/" + d.String(),
+		scopes: []auth.Scope{{Repository: ref.Repository, Actions: []string{"delete"}}},
+		expect: []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
+	})
+	if err != nil {
+		return fmt.Errorf("delete manifest %s: %w", ref.WithDigest(d), err)
+	}
+	drain(resp)
+	return nil
+}
+
+// mediaType strips parameters such as "; charset=utf-8" from a Content-Type.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.TrimSpace(mt)
+}
+
+func pull(ref Reference) []auth.Scope {
+	return []auth.Scope{{Repository: ref.Repository, Actions: []string{"pull"}}}
+}
+
+func push(ref Reference) []auth.Scope {
+	return []auth.Scope{{Repository: ref.Repository, Actions: []string{"pull", "push"}}}
+}

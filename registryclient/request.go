@@ -1,0 +1,215 @@
+package registryclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+)
+
+// request is one registry call described as data; Client.do owns sending it, auth,
+// retries and the status table.
+type request struct {
+	method string
+	host   string     // API host, e.g. "registry-1.docker.io"
+	path   string     // "/v2/<repo>/manifests/<ref>"; ignored when location is set
+	loc    *url.URL   // an absolute upload Location, when continuing an upload session
+	query  url.Values // added to path or location
+	header http.Header
+	// body opens the request body; it is called again for every attempt, so a retry
+	// never re-reads a consumed stream. nil means no body.
+	body   func() (io.ReadCloser, error)
+	size   int64 // Content-Length when body is set; -1 when unknown
+	scopes []auth.Scope
+	expect []int // statuses that mean success
+	// once is set when repeating the request is not safe (it would re-send part of an
+	// upload); such requests still re-authenticate once on a 401 when body can re-open.
+	once bool
+}
+
+// do sends r and returns the response when its status is one of r.expect. The caller
+// closes the body. Any other status becomes an *Error.
+//
+// Status table: 401 re-authenticate once; 408, 429, 5xx and dropped connections back off
+// and retry (honouring Retry-After) when the request is safe to repeat; anything else
+// (404, 416, ...) is returned at once.
+func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
+	reauthenticated := false
+	for attempt := 0; ; attempt++ {
+		req, err := c.newHTTPRequest(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
+			closeBody(req)
+			return nil, fmt.Errorf("authenticate to %s: %w", r.host, err)
+		}
+		resp, err := c.httpClient(r.host).Do(req)
+		if err != nil {
+			if errors.Is(err, http.ErrSchemeMismatch) && c.insecure(r.host) && c.scheme(r.host) == "https" {
+				// A loopback or insecure registry that speaks plain HTTP: Docker falls back too.
+				c.schemes.Store(r.host, "http")
+				attempt--
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !r.once && attempt < c.maxRetries {
+				if werr := c.wait(ctx, attempt, 0); werr != nil {
+					return nil, werr
+				}
+				continue
+			}
+			return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
+		}
+		if expected(resp.StatusCode, r.expect) {
+			return resp, nil
+		}
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized && !reauthenticated:
+			reauthenticated = true
+			err := c.auth.Challenge(ctx, r.host, r.scopes, resp)
+			drain(resp)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
+			}
+			attempt--
+			continue
+		case retryableStatus(resp.StatusCode) && !r.once && attempt < c.maxRetries:
+			after := retryAfter(resp.Header.Get("Retry-After"))
+			drain(resp)
+			if err := c.wait(ctx, attempt, after); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		e := newError(resp)
+		resp.Body.Close()
+		return nil, e
+	}
+}
+
+func (c *Client) newHTTPRequest(ctx context.Context, r *request) (*http.Request, error) {
+	u := r.loc
+	if u == nil {
+		u = &url.URL{Scheme: c.scheme(r.host), Host: r.host, Path: r.path}
+	} else {
+		copied := *u
+		u = &copied
+	}
+	if len(r.query) > 0 {
+		q := u.Query()
+		for k, vs := range r.query {
+			q[k] = append(q[k], vs...)
+		}
+		u.RawQuery = q.Encode()
+	}
+	var body io.ReadCloser
+	if r.body != nil {
+		var err error
+		if body, err = r.body(); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, fmt.Errorf("build %s %s: %w", r.method, u.Redacted(), err)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	if r.body != nil {
+		req.ContentLength = r.size
+		if r.size == 0 {
+			req.Body = http.NoBody
+		}
+	}
+	return req, nil
+}
+
+// scheme is "https" unless the host is insecure and has shown it speaks plain HTTP.
+func (c *Client) scheme(host string) string {
+	if s, ok := c.schemes.Load(host); ok {
+		return s.(string)
+	}
+	return "https"
+}
+
+func (c *Client) httpClient(host string) *http.Client {
+	if c.insecure(host) {
+		return c.unverified
+	}
+	return c.verified
+}
+
+// wait sleeps before retry number attempt+1: the registry's Retry-After when it gave
+// one, else exponential backoff with full jitter.
+func (c *Client) wait(ctx context.Context, attempt int, after time.Duration) error {
+	d := after
+	if d <= 0 {
+		ceiling := c.backoffBase << min(attempt, 6)
+		d = ceiling/2 + rand.N(ceiling/2+1)
+	}
+	t := time.NewTimer(min(d, 2*time.Minute))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryAfter parses a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+func (r *request) displayPath() string {
+	if r.loc != nil {
+		return r.loc.Path
+	}
+	return r.path
+}
+
+func expected(status int, want []int) bool {
+	for _, s := range want {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// drain reads a little of an unwanted body so the connection can be reused, then closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}

@@ -1,0 +1,132 @@
+package registryclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+)
+
+// errNoLocation means a registry opened an upload without saying where it lives.
+var errNoLocation = errors.New("upload answer has no Location header")
+
+// upload is an open blob upload session. Its location changes with every answer
+// (distribution's _state parameter), so it is always the newest one.
+type upload struct {
+	ref Reference
+	loc *url.URL
+}
+
+// mountBlob asks the registry to link blob d from another repository on the same
+// registry. It returns (nil, nil) when the blob was mounted, or the upload session the
+// registry opened instead (a 202: use it, do not POST again).
+func (c *Client) mountBlob(ctx context.Context, dst Reference, from string, d digest.Digest) (*upload, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodPost,
+		host:   dst.apiHost(),
+		path:   "/v2/" + dst.Repository + "/blobs/uploads/",
+		query:  url.Values{"mount": {d.String()}, "from": {from}},
+		body:   emptyBody,
+		scopes: append(push(dst), auth.Scope{Repository: from, Actions: []string{"pull"}}),
+		expect: []int{http.StatusCreated, http.StatusAccepted},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mount blob %s from %s: %w", dst.WithDigest(d), from, err)
+	}
+	drain(resp)
+	if resp.StatusCode == http.StatusCreated {
+		return nil, nil
+	}
+	return newUpload(dst, resp)
+}
+
+// startUpload opens an upload session in dst's repository.
+func (c *Client) startUpload(ctx context.Context, dst Reference) (*upload, error) {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodPost,
+		host:   dst.apiHost(),
+		path:   "/v2/" + dst.Repository + "/blobs/uploads/",
+		body:   emptyBody,
+		scopes: push(dst),
+		expect: []int{http.StatusAccepted},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start upload to %s: %w", dst, err)
+	}
+	drain(resp)
+	return newUpload(dst, resp)
+}
+
+func newUpload(dst Reference, resp *http.Response) (*upload, error) {
+	u := &upload{ref: dst}
+	if err := u.follow(resp); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// follow moves the session to the Location of resp, which may be relative and carries
+// query parameters that must be kept.
+func (u *upload) follow(resp *http.Response) error {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return fmt.Errorf("upload to %s: %w", u.ref.Name(), errNoLocation)
+	}
+	next, err := resp.Request.URL.Parse(loc)
+	if err != nil {
+		return fmt.Errorf("upload to %s: Location %q: %w", u.ref.Name(), loc, err)
+	}
+	u.loc = next
+	return nil
+}
+
+// putMonolithic sends the whole blob in the closing PUT. open is called again when the
+// request has to be re-sent after a 401.
+func (c *Client) putMonolithic(ctx context.Context, u *upload, desc ocispec.Descriptor, open func() (io.ReadCloser, error)) error {
+	resp, err := c.do(ctx, &request{
+		method: http.MethodPut,
+		host:   u.ref.apiHost(),
+		loc:    u.loc,
+		query:  url.Values{"digest": {desc.Digest.String()}},
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		body:   open,
+		size:   desc.Size,
+		scopes: push(u.ref),
+		expect: []int{http.StatusCreated, http.StatusNoContent},
+		once:   true,
+	})
+	if err != nil {
+		return fmt.Errorf("put blob %s: %w", u.ref.WithDigest(desc.Digest), err)
+	}
+	drain(resp)
+	return nil
+}
+
+// cancel abandons the session so the registry can drop what it received. Failures are
+// ignored: the registry expires abandoned sessions anyway.
+func (c *Client) cancel(ctx context.Context, u *upload) {
+	// The caller's context is often the one that was cancelled; the DELETE still goes out.
+	ctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer stop()
+	resp, err := c.do(ctx, &request{
+		method: http.MethodDelete,
+		host:   u.ref.apiHost(),
+		loc:    u.loc,
+		scopes: push(u.ref),
+		expect: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted},
+		once:   true,
+	})
+	if err == nil {
+		drain(resp)
+	}
+}
+
+func emptyBody() (io.ReadCloser, error) { return http.NoBody, nil }
