@@ -1,0 +1,39 @@
+# `make demo` runs this against a throwaway registry on loopback; it passes the
+# registry's address in var.registry.
+terraform {
+  required_providers {
+    imagesync = {
+      source = "imagesync/imagesync"
+    }
+  }
+}
+
+variable "registry" {
+  type        = string
+  description = "host:port of the local registry that holds source/hello:v1"
+}
+
+provider "imagesync" {}
+
+# The whole multi-platform index, under the source's tag.
+resource "imagesync_image" "mirror" {
+  source      = "${var.registry}/source/hello:v1"
+  destination = "${var.registry}/mirror/hello"
+}
+
+# Only the linux/arm64 image.
+resource "imagesync_image" "arm64" {
+  source      = "${var.registry}/source/hello:v1"
+  destination = "${var.registry}/mirror/hello:v1-arm64"
+  platform    = "linux/arm64"
+}
+
+output "mirror_reference" {
+  description = "The mirrored index, pinned by digest."
+  value       = imagesync_image.mirror.reference
+}
+
+output "arm64_reference" {
+  description = "The linux/arm64 image alone, pinned by digest."
+  value       = imagesync_image.arm64.reference
+}

@@ -1,0 +1,123 @@
+package tfprotov6server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+)
+
+// apply carries out the plan. Destroy leaves the image in the registry. A failed copy
+// returns the prior state (null for a create), so state never records an image that
+// is not wholly at the destination.
+func (imageResource) apply(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult {
+	if req.planned.IsNull() {
+		return applyResult{state: req.planned}
+	}
+	failed := applyResult{state: req.prior, private: req.private}
+	planned, err := readImage(req.planned)
+	if err != nil {
+		failed.diags.bug(err)
+		return failed
+	}
+	t, diags := parseTarget(planned)
+	if diags.hasError() {
+		failed.diags = diags
+		return failed
+	}
+	if planned.Digest.known() {
+		// Only the spelling of source changed: the image at the destination is the same.
+		return applyResult{state: req.planned, private: req.private}
+	}
+	res, err := client.Copy(ctx, t.source, t.destination, registryclient.CopyOptions{Platform: t.platform})
+	if err != nil {
+		failed.diags = copyFailed(err, t)
+		return failed
+	}
+	d := res.Digest.String()
+	return applyResult{
+		state:   planned.withDigest(t.destination, d).value(),
+		private: imagePrivate{Digest: d}.bytes(),
+	}
+}
+
+// read checks the destination with one HEAD. An image deleted behind Terraform's back
+// leaves state, so the next plan creates it again; one overwritten under its tag shows
+// the new digest, and the next plan copies the source again.
+func (imageResource) read(ctx context.Context, client *registryclient.Client, req readRequest) readResult {
+	res := readResult{state: req.current, private: req.private}
+	if req.current.IsNull() {
+		return res
+	}
+	m, err := readImage(req.current)
+	if err != nil {
+		res.diags.bug(err)
+		return res
+	}
+	t, diags := parseTarget(m)
+	if diags.hasError() || !m.Digest.known() {
+		res.diags = diags
+		return res
+	}
+	at := t.destination.WithDigest(digest.Digest(m.Digest.Value))
+	if tag := registryclient.DestinationTag(t.source, t.destination); tag != "" {
+		at = t.destination.WithTag(tag)
+	}
+	desc, err := client.HeadManifest(ctx, at)
+	switch {
+	case errors.Is(err, registryclient.ErrNotFound):
+		res.state = tftypes.NewValue(req.current.Type(), nil)
+		return res
+	case err != nil:
+		res.diags.error("Cannot read image", fmt.Sprintf("Checking %s failed: %s.\n\n%s", at, err, nextStep(err, t)))
+		return res
+	}
+	if desc.Digest.String() != m.Digest.Value {
+		res.state = m.withDigest(t.destination, desc.Digest.String()).value()
+	}
+	return res
+}
+
+// copyFailed explains a failed copy: what, where, why, and what to do next.
+func copyFailed(err error, t target) diagnostics {
+	var diags diagnostics
+	attr := ""
+	switch {
+	case errors.Is(err, registryclient.ErrPlatformNotFound):
+		attr = "platform"
+	case errors.Is(err, registryclient.ErrNotFound):
+		attr = "source"
+	}
+	diags.attrError(attr, "Cannot copy image",
+		fmt.Sprintf("Copying %s to %s failed: %s.\n\n%s Nothing was recorded in state.", t.source, t.destination.Name(), err, nextStep(err, t)))
+	return diags
+}
+
+// nextStep tells the user what to do about an error.
+func nextStep(err error, t target) string {
+	hosts := t.source.Registry
+	if t.destination.Registry != t.source.Registry {
+		hosts += " and " + t.destination.Registry
+	}
+	switch {
+	case errors.Is(err, registryclient.ErrUnauthorized):
+		return fmt.Sprintf("The registry refused the credentials: check the provider's registry_auth block or the Docker config for %s.", hosts)
+	case errors.Is(err, registryclient.ErrDenied):
+		return fmt.Sprintf("The credentials lack permission: pulling needs read access to %s, pushing needs write access to %s.", t.source.Name(), t.destination.Name())
+	case errors.Is(err, registryclient.ErrPlatformNotFound):
+		return "Choose one of the platforms the source offers, or remove platform to copy them all."
+	case errors.Is(err, registryclient.ErrNotFound):
+		return fmt.Sprintf("Check that %s exists and that the credentials for %s can see it.", t.source, t.source.Registry)
+	case errors.Is(err, registryclient.ErrTooManyRequests):
+		return fmt.Sprintf("The registry is rate-limiting requests: wait and apply again, or authenticate to %s for a higher limit.", hosts)
+	case errors.Is(err, registryclient.ErrDigestMismatch), errors.Is(err, registryclient.ErrUnexpectedContentSize):
+		return "The registry served content that does not match its digest; nothing corrupt was pushed. Try again, and report the registry if it persists."
+	case errors.Is(err, registryclient.ErrUnsupportedMediaType):
+		return "This kind of image cannot be copied."
+	}
+	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
+}

@@ -1,0 +1,225 @@
+package tfprotov6server
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+)
+
+func providerSchema() *tfprotov6.Schema {
+	str := func(name, desc string, sensitive bool) *tfprotov6.SchemaAttribute {
+		return &tfprotov6.SchemaAttribute{Name: name, Type: tftypes.String, Optional: true, Sensitive: sensitive, Description: desc}
+	}
+	return &tfprotov6.Schema{Block: &tfprotov6.SchemaBlock{
+		Description: "Copies container images between OCI registries.",
+		Attributes: []*tfprotov6.SchemaAttribute{
+			{Name: "insecure_registries", Type: tftypes.List{ElementType: tftypes.String}, Optional: true,
+				Description: "Registries (host[:port]) that may use plain HTTP or TLS without certificate verification. Loopback registries (localhost, 127.0.0.0/8, [::1]) may use plain HTTP without being listed, as with Docker."},
+			str("ca_cert_file", "Path of a PEM file of CA certificates trusted for every registry, in addition to the system roots.", false),
+			str("ca_cert_pem", "PEM-encoded CA certificates trusted for every registry, in addition to the system roots.", false),
+			{Name: "max_parallel_transfers", Type: tftypes.Number, Optional: true,
+				Description: fmt.Sprintf("How many blobs move at once across all resources (1 to 64, default %d).", registryclient.DefaultParallelTransfers)},
+			{Name: "max_retries", Type: tftypes.Number, Optional: true,
+				Description: fmt.Sprintf("How often a request that is safe to repeat is retried after a dropped connection, 408, 429 or 5xx (0 to 20, default %d).", registryclient.DefaultMaxRetries)},
+			{Name: "allow_nondistributable_artifacts", Type: tftypes.Bool, Optional: true,
+				Description: "Copy foreign and non-distributable layers (such as Windows base layers) too. By default they are left out, as their licence usually forbids redistribution."},
+		},
+		BlockTypes: []*tfprotov6.SchemaNestedBlock{{
+			TypeName: "registry_auth",
+			Nesting:  tfprotov6.SchemaNestedBlockNestingModeList,
+			Block: &tfprotov6.SchemaBlock{
+				Description: "Credentials for one registry. Registries without a block use the Docker config (DOCKER_CONFIG or ~/.docker/config.json) and its credential helpers.",
+				Attributes: []*tfprotov6.SchemaAttribute{
+					{Name: "address", Type: tftypes.String, Required: true, Description: "The registry's host[:port], for example ghcr.io or 127.0.0.1:5000. Docker Hub is docker.io."},
+					str("username", "User name for basic or token authentication.", false),
+					str("password", "Password or access token.", true),
+					str("config_file", "Path of a Docker config.json to take this registry's credentials from.", false),
+					{Name: "auth_disabled", Type: tftypes.Bool, Optional: true, Description: "Talk to this registry anonymously, even if a Docker config has credentials for it."},
+				},
+			},
+		}},
+	}}
+}
+
+// providerConfig is the provider block, read and checked.
+type providerConfig struct {
+	entries               []auth.Entry
+	insecure              []string
+	roots                 *x509.CertPool
+	maxParallel           int
+	maxRetries            int
+	allowNondistributable bool
+}
+
+// ValidateProviderConfig checks the provider block.
+func (s *Server) ValidateProviderConfig(_ context.Context, req *tfprotov6.ValidateProviderConfigRequest) (*tfprotov6.ValidateProviderConfigResponse, error) {
+	_, diags := readProviderConfig(req.Config, false)
+	return &tfprotov6.ValidateProviderConfigResponse{PreparedConfig: req.Config, Diagnostics: diags}, nil
+}
+
+// ConfigureProvider builds the registry client every resource of this run shares.
+func (s *Server) ConfigureProvider(_ context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+	cfg, diags := readProviderConfig(req.Config, true)
+	if diags.hasError() {
+		return &tfprotov6.ConfigureProviderResponse{Diagnostics: diags}, nil
+	}
+	opts := []registryclient.Option{
+		registryclient.WithCredentials(auth.NewResolver(cfg.entries)),
+		registryclient.WithInsecureRegistries(cfg.insecure),
+		registryclient.WithNondistributable(cfg.allowNondistributable),
+		registryclient.WithUserAgent("terraform-provider-imagesync/" + s.version),
+	}
+	if cfg.roots != nil {
+		opts = append(opts, registryclient.WithRootCAs(cfg.roots))
+	}
+	if cfg.maxParallel > 0 {
+		opts = append(opts, registryclient.WithParallelTransfers(cfg.maxParallel))
+	}
+	if cfg.maxRetries >= 0 {
+		opts = append(opts, registryclient.WithMaxRetries(cfg.maxRetries))
+	}
+	client := registryclient.New(opts...)
+	s.mu.Lock()
+	s.client = client
+	s.mu.Unlock()
+	return &tfprotov6.ConfigureProviderResponse{Diagnostics: diags}, nil
+}
+
+// readProviderConfig reads the provider block. Values unknown during validation are
+// skipped; at configure time they are errors, since a registry needs real credentials.
+func readProviderConfig(dv *tfprotov6.DynamicValue, configuring bool) (providerConfig, diagnostics) {
+	cfg := providerConfig{maxRetries: -1}
+	var diags diagnostics
+	v, err := decode(dv, providerSchema())
+	if err != nil {
+		diags.bug(err)
+		return cfg, diags
+	}
+	attrs, err := attributes(v)
+	if err != nil {
+		diags.bug(err)
+		return cfg, diags
+	}
+	unknown := func(attr string) {
+		if configuring {
+			diags.attrError(attr, "Provider configuration not known", fmt.Sprintf("%s depends on a value that is known only after apply. The provider needs it to reach registries: set it from a variable or a value known at plan time.", attr))
+		}
+	}
+
+	insecure, isUnknown, err := asStrings(attrs["insecure_registries"])
+	switch {
+	case err != nil:
+		diags.bug(err)
+	case isUnknown:
+		unknown("insecure_registries")
+	}
+	for _, h := range insecure {
+		if h == "" || strings.Contains(h, "/") {
+			diags.attrError("insecure_registries", "Invalid registry address", fmt.Sprintf("%q is not a host[:port]: write the registry's host and optional port, without a scheme or path, for example 10.0.0.5:5000.", h))
+		}
+	}
+	cfg.insecure = insecure
+
+	readCAs(&cfg, attrs, &diags, unknown)
+
+	if n, err := asInt(attrs["max_parallel_transfers"]); err != nil || (n.known() && (n.Value < 1 || n.Value > 64)) {
+		diags.attrError("max_parallel_transfers", "Invalid max_parallel_transfers", "max_parallel_transfers must be a whole number from 1 to 64.")
+	} else if n.known() {
+		cfg.maxParallel = int(n.Value)
+	}
+	if n, err := asInt(attrs["max_retries"]); err != nil || (n.known() && (n.Value < 0 || n.Value > 20)) {
+		diags.attrError("max_retries", "Invalid max_retries", "max_retries must be a whole number from 0 to 20.")
+	} else if n.known() {
+		cfg.maxRetries = int(n.Value)
+	}
+	if b, err := asBool(attrs["allow_nondistributable_artifacts"]); err == nil {
+		cfg.allowNondistributable = b.Value
+	}
+
+	cfg.entries = readRegistryAuth(attrs["registry_auth"], &diags, unknown)
+	return cfg, diags
+}
+
+func readCAs(cfg *providerConfig, attrs map[string]tftypes.Value, diags *diagnostics, unknown func(string)) {
+	file, err1 := asString(attrs["ca_cert_file"])
+	pem, err2 := asString(attrs["ca_cert_pem"])
+	if err := firstError(err1, err2); err != nil {
+		diags.bug(err)
+		return
+	}
+	if file.Unknown {
+		unknown("ca_cert_file")
+	}
+	if pem.Unknown {
+		unknown("ca_cert_pem")
+	}
+	if !file.known() && !pem.known() {
+		return
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if file.known() {
+		data, err := os.ReadFile(file.Value)
+		if err != nil {
+			diags.attrError("ca_cert_file", "Cannot read ca_cert_file", fmt.Sprintf("%s. Point ca_cert_file at a readable PEM file of CA certificates.", err))
+		} else if !pool.AppendCertsFromPEM(data) {
+			diags.attrError("ca_cert_file", "No certificates in ca_cert_file", fmt.Sprintf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----).", file.Value))
+		}
+	}
+	if pem.known() && !pool.AppendCertsFromPEM([]byte(pem.Value)) {
+		diags.attrError("ca_cert_pem", "No certificates in ca_cert_pem", "ca_cert_pem holds no PEM certificate (-----BEGIN CERTIFICATE-----).")
+	}
+	cfg.roots = pool
+}
+
+func readRegistryAuth(v tftypes.Value, diags *diagnostics, unknown func(string)) []auth.Entry {
+	blocks, err := asObjects(v)
+	if err != nil {
+		diags.bug(err)
+		return nil
+	}
+	var entries []auth.Entry
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		var e auth.Entry
+		for name, dst := range map[string]*string{"address": &e.Address, "username": &e.Username, "password": &e.Password, "config_file": &e.ConfigFile} {
+			s, err := asString(b[name])
+			switch {
+			case err != nil:
+				diags.bug(err)
+			case s.Unknown:
+				unknown("registry_auth." + name)
+			default:
+				*dst = s.Value
+			}
+		}
+		if d, err := asBool(b["auth_disabled"]); err == nil {
+			e.Disabled = d.Value
+		}
+		switch {
+		case strings.Contains(e.Address, "://") || strings.Contains(strings.TrimSuffix(e.Address, "/"), "/"):
+			diags.attrError("registry_auth", "Invalid registry_auth address", fmt.Sprintf("address %q must be a registry host[:port] such as ghcr.io or 127.0.0.1:5000, without a scheme or path.", e.Address))
+		case seen[strings.ToLower(e.Address)]:
+			diags.attrError("registry_auth", "Duplicate registry_auth block", fmt.Sprintf("There are two registry_auth blocks for %s: keep one.", e.Address))
+		case e.Password != "" && e.Username == "":
+			diags.attrError("registry_auth", "Password without username", fmt.Sprintf("registry_auth for %s sets password but not username: set both.", e.Address))
+		case e.Disabled && (e.Username != "" || e.Password != "" || e.ConfigFile != ""):
+			diags.attrError("registry_auth", "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets auth_disabled together with credentials: remove one of them.", e.Address))
+		case e.ConfigFile != "" && e.Username != "":
+			diags.attrError("registry_auth", "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets both username and config_file: use one source of credentials.", e.Address))
+		}
+		seen[strings.ToLower(e.Address)] = true
+		entries = append(entries, e)
+	}
+	return entries
+}

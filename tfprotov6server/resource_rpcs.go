@@ -1,0 +1,158 @@
+package tfprotov6server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+var tftypesJSONOpts = tftypes.ValueFromJSONOpts{IgnoreUndefinedAttributes: true}
+
+// This file turns resource RPCs into calls on a resource: it decodes the request's
+// values, routes by type name and encodes the answer. Nothing resource-specific lives here.
+
+// ValidateResourceConfig checks a resource's configuration without touching a registry.
+func (s *Server) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: diags}, nil
+	}
+	config, err := decode(req.Config, r.schema())
+	if err != nil {
+		diags.bug(err)
+		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: diags}, nil
+	}
+	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: r.validate(ctx, config)}, nil
+}
+
+// UpgradeResourceState reads stored state into the current schema. Every schema is at
+// version 0, so upgrading is decoding the JSON state and handing it back.
+func (s *Server) UpgradeResourceState(_ context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	resp := &tfprotov6.UpgradeResourceStateResponse{}
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	schema := r.schema()
+	if req.Version > schema.Version {
+		diags.error("State from a newer provider", fmt.Sprintf("This %s was written by a newer imagesync provider (schema version %d, this one knows %d). Upgrade the provider.", req.TypeName, req.Version, schema.Version))
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	if req.RawState == nil {
+		resp.UpgradedState, _ = encode(tftypes.NewValue(schema.ValueType(), nil), schema)
+		return resp, nil
+	}
+	// State written by an older version may hold attributes this one dropped.
+	v, err := req.RawState.UnmarshalWithOpts(schema.ValueType(), tfprotov6.UnmarshalOpts{ValueFromJSONOpts: tftypesJSONOpts})
+	if err != nil {
+		diags.error("Unreadable state", fmt.Sprintf("The stored state of this %s cannot be read: %s", req.TypeName, err))
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	if resp.UpgradedState, err = encode(v, schema); err != nil {
+		diags.bug(err)
+	}
+	resp.Diagnostics = diags
+	return resp, nil
+}
+
+// ReadResource refreshes a resource from its registry.
+func (s *Server) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	resp := &tfprotov6.ReadResourceResponse{}
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	schema := r.schema()
+	current, err := decode(req.CurrentState, schema)
+	if err != nil {
+		diags.bug(err)
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	ctx, cancel := s.withStop(ctx)
+	defer cancel()
+	res := r.read(ctx, s.registryClient(), readRequest{current: current, private: req.Private})
+	resp.Private = res.private
+	resp.Diagnostics = res.diags
+	if resp.NewState, err = encode(res.state, schema); err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
+	}
+	return resp, nil
+}
+
+// PlanResourceChange decides what apply will do.
+func (s *Server) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp := &tfprotov6.PlanResourceChangeResponse{}
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	schema := r.schema()
+	prior, err1 := decode(req.PriorState, schema)
+	proposed, err2 := decode(req.ProposedNewState, schema)
+	config, err3 := decode(req.Config, schema)
+	if err := firstError(err1, err2, err3); err != nil {
+		diags.bug(err)
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	res := r.plan(ctx, planRequest{prior: prior, proposed: proposed, config: config, private: req.PriorPrivate})
+	resp.RequiresReplace = res.requiresReplace
+	resp.PlannedPrivate = res.private
+	resp.Diagnostics = res.diags
+	if resp.PlannedState, err1 = encode(res.planned, schema); err1 != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err1))
+	}
+	return resp, nil
+}
+
+// ApplyResourceChange carries out a plan.
+func (s *Server) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	resp := &tfprotov6.ApplyResourceChangeResponse{}
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	schema := r.schema()
+	prior, err1 := decode(req.PriorState, schema)
+	planned, err2 := decode(req.PlannedState, schema)
+	config, err3 := decode(req.Config, schema)
+	if err := firstError(err1, err2, err3); err != nil {
+		diags.bug(err)
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	ctx, cancel := s.withStop(ctx)
+	defer cancel()
+	res := r.apply(ctx, s.registryClient(), applyRequest{prior: prior, planned: planned, config: config, private: req.PlannedPrivate})
+	resp.Private = res.private
+	resp.Diagnostics = res.diags
+	var err error
+	if resp.NewState, err = encode(res.state, schema); err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
+	}
+	return resp, nil
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func bugDiagnostic(err error) *tfprotov6.Diagnostic {
+	var d diagnostics
+	d.bug(err)
+	return d[0]
+}

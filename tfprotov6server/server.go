@@ -1,0 +1,171 @@
+// Package tfprotov6server is the provider: a hand-written tfprotov6.ProviderServer that
+// owns schemas, validation, plans, apply and read. It routes each RPC by type name to a
+// small resource type; every Terraform rule a framework would enforce is enforced here.
+package tfprotov6server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+)
+
+// ProviderName is the provider's local name; type names start with it.
+const ProviderName = "imagesync"
+
+// Server implements tfprotov6.ProviderServer.
+type Server struct {
+	version   string
+	resources map[string]resource
+
+	stop     context.Context // cancelled by StopProvider: in-flight transfers end
+	stopOnce func()
+
+	mu     sync.RWMutex
+	client *registryclient.Client // set by ConfigureProvider, shared by every resource
+}
+
+// New returns a factory for the provider server, as tf6server.Serve wants it.
+func New(version string) func() tfprotov6.ProviderServer {
+	return func() tfprotov6.ProviderServer { return newServer(version) }
+}
+
+func newServer(version string) *Server {
+	stop, cancel := context.WithCancel(context.Background())
+	return &Server{
+		version:   version,
+		resources: map[string]resource{"imagesync_image": imageResource{}},
+		stop:      stop,
+		stopOnce:  cancel,
+	}
+}
+
+// resource is one managed resource type. The server decodes and encodes values; a
+// resource sees only tftypes values of its own schema and returns diagnostics.
+type resource interface {
+	schema() *tfprotov6.Schema
+	validate(ctx context.Context, config tftypes.Value) diagnostics
+	plan(ctx context.Context, req planRequest) planResult
+	apply(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult
+	read(ctx context.Context, client *registryclient.Client, req readRequest) readResult
+}
+
+type planRequest struct {
+	prior, proposed, config tftypes.Value
+	private                 []byte
+}
+
+type planResult struct {
+	planned         tftypes.Value
+	requiresReplace []*tftypes.AttributePath
+	private         []byte
+	diags           diagnostics
+}
+
+type applyRequest struct {
+	prior, planned, config tftypes.Value
+	private                []byte
+}
+
+type applyResult struct {
+	state   tftypes.Value
+	private []byte
+	diags   diagnostics
+}
+
+type readRequest struct {
+	current tftypes.Value
+	private []byte
+}
+
+type readResult struct {
+	state   tftypes.Value
+	private []byte
+	diags   diagnostics
+}
+
+// GetMetadata lists the resource types without building their schemas.
+func (s *Server) GetMetadata(context.Context, *tfprotov6.GetMetadataRequest) (*tfprotov6.GetMetadataResponse, error) {
+	resp := &tfprotov6.GetMetadataResponse{ServerCapabilities: capabilities()}
+	for _, name := range s.resourceNames() {
+		resp.Resources = append(resp.Resources, tfprotov6.ResourceMetadata{TypeName: name})
+	}
+	return resp, nil
+}
+
+// GetProviderSchema returns every schema the provider has.
+func (s *Server) GetProviderSchema(context.Context, *tfprotov6.GetProviderSchemaRequest) (*tfprotov6.GetProviderSchemaResponse, error) {
+	resp := &tfprotov6.GetProviderSchemaResponse{
+		ServerCapabilities:       capabilities(),
+		Provider:                 providerSchema(),
+		ResourceSchemas:          map[string]*tfprotov6.Schema{},
+		DataSourceSchemas:        map[string]*tfprotov6.Schema{},
+		Functions:                map[string]*tfprotov6.Function{},
+		EphemeralResourceSchemas: map[string]*tfprotov6.Schema{},
+	}
+	for name, r := range s.resources {
+		resp.ResourceSchemas[name] = r.schema()
+	}
+	return resp, nil
+}
+
+func capabilities() *tfprotov6.ServerCapabilities {
+	return &tfprotov6.ServerCapabilities{GetProviderSchemaOptional: true, PlanDestroy: true}
+}
+
+func (s *Server) resourceNames() []string {
+	names := make([]string, 0, len(s.resources))
+	for name := range s.resources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// StopProvider cancels every transfer in flight.
+func (s *Server) StopProvider(context.Context, *tfprotov6.StopProviderRequest) (*tfprotov6.StopProviderResponse, error) {
+	s.stopOnce()
+	return &tfprotov6.StopProviderResponse{}, nil
+}
+
+// withStop returns a context that ends with the RPC or with StopProvider.
+func (s *Server) withStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	unregister := context.AfterFunc(s.stop, cancel)
+	return ctx, func() { unregister(); cancel() }
+}
+
+// registryClient is the client ConfigureProvider built. Terraform always configures a
+// provider before it applies or reads; a server used without configuration (unit tests)
+// gets a default client.
+func (s *Server) registryClient() *registryclient.Client {
+	s.mu.RLock()
+	c := s.client
+	s.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		s.client = registryclient.New()
+	}
+	return s.client
+}
+
+// lookup finds the resource type named in a request; an unknown name is a Terraform or
+// provider bug, so it is a diagnostic rather than a gRPC error.
+func (s *Server) lookup(typeName string) (resource, diagnostics) {
+	r, ok := s.resources[typeName]
+	if !ok {
+		var d diagnostics
+		d.error("Unknown resource type", fmt.Sprintf("The imagesync provider has no resource type %q.", typeName))
+		return nil, d
+	}
+	return r, nil
+}

@@ -1,0 +1,83 @@
+package tfprotov6server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// The RPCs of features imagesync does not offer yet, kept together so that a new
+// terraform-plugin-go version touches one file. Each answers with a diagnostic (or an
+// empty answer where Terraform calls it unconditionally), never a gRPC error.
+
+func unsupported(what string) []*tfprotov6.Diagnostic {
+	var d diagnostics
+	d.error("Not supported", fmt.Sprintf("The imagesync provider does not support %s.", what))
+	return d
+}
+
+// GetResourceIdentitySchemas answers that no resource has an identity schema.
+func (s *Server) GetResourceIdentitySchemas(context.Context, *tfprotov6.GetResourceIdentitySchemasRequest) (*tfprotov6.GetResourceIdentitySchemasResponse, error) {
+	return &tfprotov6.GetResourceIdentitySchemasResponse{IdentitySchemas: map[string]*tfprotov6.ResourceIdentitySchema{}}, nil
+}
+
+// UpgradeResourceIdentity is never called while no resource has an identity.
+func (s *Server) UpgradeResourceIdentity(context.Context, *tfprotov6.UpgradeResourceIdentityRequest) (*tfprotov6.UpgradeResourceIdentityResponse, error) {
+	return &tfprotov6.UpgradeResourceIdentityResponse{Diagnostics: unsupported("resource identities")}, nil
+}
+
+// ImportResourceState refuses imports until a resource supports them.
+func (s *Server) ImportResourceState(_ context.Context, req *tfprotov6.ImportResourceStateRequest) (*tfprotov6.ImportResourceStateResponse, error) {
+	return &tfprotov6.ImportResourceStateResponse{Diagnostics: unsupported("importing " + req.TypeName + " yet")}, nil
+}
+
+// MoveResourceState refuses moves between resource types.
+func (s *Server) MoveResourceState(_ context.Context, req *tfprotov6.MoveResourceStateRequest) (*tfprotov6.MoveResourceStateResponse, error) {
+	return &tfprotov6.MoveResourceStateResponse{Diagnostics: unsupported("moving state into " + req.TargetTypeName)}, nil
+}
+
+// GenerateResourceConfig refuses config generation.
+func (s *Server) GenerateResourceConfig(context.Context, *tfprotov6.GenerateResourceConfigRequest) (*tfprotov6.GenerateResourceConfigResponse, error) {
+	return &tfprotov6.GenerateResourceConfigResponse{Diagnostics: unsupported("generating configuration")}, nil
+}
+
+// ValidateDataResourceConfig: there are no data sources yet.
+func (s *Server) ValidateDataResourceConfig(_ context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
+	return &tfprotov6.ValidateDataResourceConfigResponse{Diagnostics: unsupported("the data source " + req.TypeName)}, nil
+}
+
+// ReadDataSource: there are no data sources yet.
+func (s *Server) ReadDataSource(_ context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
+	return &tfprotov6.ReadDataSourceResponse{Diagnostics: unsupported("the data source " + req.TypeName)}, nil
+}
+
+// GetFunctions answers that there are no functions yet.
+func (s *Server) GetFunctions(context.Context, *tfprotov6.GetFunctionsRequest) (*tfprotov6.GetFunctionsResponse, error) {
+	return &tfprotov6.GetFunctionsResponse{Functions: map[string]*tfprotov6.Function{}}, nil
+}
+
+// CallFunction: there are no functions yet.
+func (s *Server) CallFunction(_ context.Context, req *tfprotov6.CallFunctionRequest) (*tfprotov6.CallFunctionResponse, error) {
+	return &tfprotov6.CallFunctionResponse{Error: &tfprotov6.FunctionError{Text: "The imagesync provider has no function " + req.Name + "."}}, nil
+}
+
+// ValidateEphemeralResourceConfig: there are no ephemeral resources.
+func (s *Server) ValidateEphemeralResourceConfig(_ context.Context, req *tfprotov6.ValidateEphemeralResourceConfigRequest) (*tfprotov6.ValidateEphemeralResourceConfigResponse, error) {
+	return &tfprotov6.ValidateEphemeralResourceConfigResponse{Diagnostics: unsupported("the ephemeral resource " + req.TypeName)}, nil
+}
+
+// OpenEphemeralResource: there are no ephemeral resources.
+func (s *Server) OpenEphemeralResource(_ context.Context, req *tfprotov6.OpenEphemeralResourceRequest) (*tfprotov6.OpenEphemeralResourceResponse, error) {
+	return &tfprotov6.OpenEphemeralResourceResponse{Diagnostics: unsupported("the ephemeral resource " + req.TypeName)}, nil
+}
+
+// RenewEphemeralResource: there are no ephemeral resources.
+func (s *Server) RenewEphemeralResource(_ context.Context, req *tfprotov6.RenewEphemeralResourceRequest) (*tfprotov6.RenewEphemeralResourceResponse, error) {
+	return &tfprotov6.RenewEphemeralResourceResponse{Diagnostics: unsupported("the ephemeral resource " + req.TypeName)}, nil
+}
+
+// CloseEphemeralResource: there are no ephemeral resources.
+func (s *Server) CloseEphemeralResource(_ context.Context, req *tfprotov6.CloseEphemeralResourceRequest) (*tfprotov6.CloseEphemeralResourceResponse, error) {
+	return &tfprotov6.CloseEphemeralResourceResponse{Diagnostics: unsupported("the ephemeral resource " + req.TypeName)}, nil
+}
