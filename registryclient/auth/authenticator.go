@@ -63,7 +63,7 @@ func (a *Authenticator) Authorize(ctx context.Context, req *http.Request, host s
 		return fmt.Errorf("find credentials for registry %s: %w", host, err)
 	}
 	if ch.scheme == "basic" {
-		if cred.hasPassword() {
+		if cred.hasBasic() {
 			req.SetBasicAuth(cred.Username, cred.Password)
 		}
 		return nil
@@ -110,7 +110,7 @@ func (a *Authenticator) Challenge(ctx context.Context, host string, scopes []Sco
 }
 
 func (a *Authenticator) challengeBasic(host string, cred Credential, sent string) error {
-	if !cred.hasPassword() {
+	if !cred.hasBasic() {
 		return &Error{Host: host, Reason: "the registry needs a username and password and none is configured; add a registry_auth block for it or run docker login", Err: ErrUnauthorized}
 	}
 	if sent == basicAuthorization(cred) {

@@ -9,8 +9,10 @@ import (
 // Scope is one repository permission a request needs, e.g.
 // repository:library/alpine:pull,push.
 type Scope struct {
+	// Repository is the repository name without the registry, e.g. library/alpine.
 	Repository string
-	Actions    []string
+	// Actions are what the request does there: pull, push, delete.
+	Actions []string
 }
 
 // String formats s as a token endpoint's scope parameter expects it.

@@ -96,7 +96,7 @@ func tokenRequest(ctx context.Context, ch hostChallenge, scopes scopeSet, cred C
 	if err != nil {
 		return nil, err
 	}
-	if cred.hasPassword() {
+	if cred.hasBasic() {
 		req.SetBasicAuth(cred.Username, cred.Password)
 	}
 	return req, nil
