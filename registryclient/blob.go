@@ -34,21 +34,46 @@ func (c *Client) BlobExists(ctx context.Context, ref Reference, d digest.Digest)
 // OpenBlob streams blob desc from ref's repository. Reading it to the end verifies its
 // size and digest: a mismatch is an error from Read, never silently accepted content.
 func (c *Client) OpenBlob(ctx context.Context, ref Reference, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	resp, err := c.do(ctx, &request{
+	rc, err := c.openBlobAt(ctx, ref, desc, 0)
+	if err != nil {
+		return nil, err
+	}
+	return newVerifier(rc, desc, ref.WithDigest(desc.Digest).String())
+}
+
+// openBlobAt streams blob desc from byte offset on, unverified: the caller hashes.
+func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Descriptor, offset int64) (io.ReadCloser, error) {
+	r := &request{
 		method: http.MethodGet,
 		host:   ref.apiHost(),
 		path:   "/v2/" + ref.Repository + "/blobs/" + desc.Digest.String(),
 		scopes: pull(ref),
 		expect: []int{http.StatusOK},
-	})
+	}
+	if offset > 0 {
+		r.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
+		r.expect = []int{http.StatusOK, http.StatusPartialContent}
+	}
+	resp, err := c.do(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("get blob %s: %w", ref.WithDigest(desc.Digest), err)
 	}
-	if desc.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != desc.Size {
-		resp.Body.Close()
-		return nil, fmt.Errorf("get blob %s: registry sends %d bytes, manifest says %d: %w", ref.WithDigest(desc.Digest), resp.ContentLength, desc.Size, ErrUnexpectedContentSize)
+	want := desc.Size - offset
+	if resp.StatusCode == http.StatusOK && offset > 0 {
+		// The registry ignored the Range header: skip to the offset ourselves.
+		if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("get blob %s from byte %d: %w", ref.WithDigest(desc.Digest), offset, err)
+		}
+		if resp.ContentLength >= 0 {
+			resp.ContentLength -= offset
+		}
 	}
-	return newVerifier(resp.Body, desc, ref.WithDigest(desc.Digest).String())
+	if desc.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != want {
+		resp.Body.Close()
+		return nil, fmt.Errorf("get blob %s: registry sends %d bytes, manifest says %d: %w", ref.WithDigest(desc.Digest), resp.ContentLength, want, ErrUnexpectedContentSize)
+	}
+	return resp.Body, nil
 }
 
 // verifier hashes what passes through it and fails the final Read when the content is
@@ -95,6 +120,3 @@ func (v *verifier) Read(p []byte) (int, error) {
 }
 
 func (v *verifier) Close() error { return v.rc.Close() }
-
-// contentLength is the header value for a body of n bytes.
-func contentLength(n int64) string { return strconv.FormatInt(n, 10) }

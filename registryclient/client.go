@@ -27,6 +27,7 @@ type Client struct {
 
 	maxRetries            int
 	backoffBase           time.Duration
+	chunkSize             int64         // blobs larger than this go in chunks of this size
 	transfers             chan struct{} // bounds concurrent blob transfers across the whole run
 	allowNondistributable bool
 	userAgent             string
@@ -46,6 +47,7 @@ type config struct {
 	allowNondistributable bool
 	userAgent             string
 	backoffBase           time.Duration
+	chunkSize             int64
 }
 
 // DefaultMaxRetries is how often a request that is safe to repeat is retried.
@@ -89,6 +91,12 @@ func WithUserAgent(ua string) Option {
 	return func(c *config) { c.userAgent = ua }
 }
 
+// WithChunkSize sets the size of one PATCH of a chunked upload; blobs up to this size
+// are sent in a single PUT.
+func WithChunkSize(n int64) Option {
+	return func(c *config) { c.chunkSize = n }
+}
+
 // withBackoffBase shortens retry waits in tests.
 func withBackoffBase(d time.Duration) Option {
 	return func(c *config) { c.backoffBase = d }
@@ -96,9 +104,12 @@ func withBackoffBase(d time.Duration) Option {
 
 // New returns a Client.
 func New(opts ...Option) *Client {
-	cfg := config{maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond}
+	cfg := config{maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond, chunkSize: DefaultChunkSize}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.chunkSize <= 0 {
+		cfg.chunkSize = DefaultChunkSize
 	}
 	if cfg.parallel < 1 {
 		cfg.parallel = 1
@@ -112,6 +123,7 @@ func New(opts ...Option) *Client {
 		insecureHosts:         map[string]bool{},
 		maxRetries:            max(cfg.maxRetries, 0),
 		backoffBase:           cfg.backoffBase,
+		chunkSize:             cfg.chunkSize,
 		transfers:             make(chan struct{}, cfg.parallel),
 		allowNondistributable: cfg.allowNondistributable,
 		userAgent:             cfg.userAgent,

@@ -217,8 +217,13 @@ func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.
 			return err
 		}
 	}
-	open := func() (io.ReadCloser, error) { return c.OpenBlob(ctx, src, desc) }
-	if err := c.putMonolithic(ctx, u, desc, open); err != nil {
+	var err error
+	if desc.Size > c.chunkSize {
+		err = c.putChunked(ctx, u, desc, func(offset int64) (io.ReadCloser, error) { return c.openBlobAt(ctx, src, desc, offset) })
+	} else {
+		err = c.putMonolithic(ctx, u, desc, func() (io.ReadCloser, error) { return c.OpenBlob(ctx, src, desc) })
+	}
+	if err != nil {
 		c.cancel(ctx, u)
 		return err
 	}

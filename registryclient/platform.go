@@ -47,7 +47,7 @@ func (p Platform) String() string {
 
 // matches reports whether an index entry's platform is this one. Variants are compared
 // after the defaults containerd applies (arm64 is v8, arm is v7), so "linux/arm64"
-// finds a child labelled linux/arm64/v8 and the other way round.
+// finds a child labelled linux/arm64/v8 and the other way round, and "linux/arm" is v7.
 func (p Platform) matches(q *ocispec.Platform) bool {
 	if q == nil || q.OS != p.OS || q.Architecture != p.Architecture {
 		return false
@@ -55,10 +55,8 @@ func (p Platform) matches(q *ocispec.Platform) bool {
 	if p.OSVersion != "" && q.OSVersion != p.OSVersion {
 		return false
 	}
-	if p.Variant == "" {
-		return true
-	}
-	return normalVariant(p.Architecture, p.Variant) == normalVariant(q.Architecture, q.Variant)
+	want := normalVariant(p.Architecture, p.Variant)
+	return want == "" || want == normalVariant(q.Architecture, q.Variant)
 }
 
 func normalVariant(arch, variant string) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -21,8 +22,9 @@ var errNoLocation = errors.New("upload answer has no Location header")
 // upload is an open blob upload session. Its location changes with every answer
 // (distribution's _state parameter), so it is always the newest one.
 type upload struct {
-	ref Reference
-	loc *url.URL
+	ref      Reference
+	loc      *url.URL
+	minChunk int64 // OCI-Chunk-Min-Length: the smallest PATCH the registry accepts
 }
 
 // mountBlob asks the registry to link blob d from another repository on the same
@@ -67,6 +69,9 @@ func (c *Client) startUpload(ctx context.Context, dst Reference) (*upload, error
 
 func newUpload(dst Reference, resp *http.Response) (*upload, error) {
 	u := &upload{ref: dst}
+	if n, err := strconv.ParseInt(resp.Header.Get("OCI-Chunk-Min-Length"), 10, 64); err == nil && n > 0 {
+		u.minChunk = n
+	}
 	if err := u.follow(resp); err != nil {
 		return nil, err
 	}
