@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -38,7 +39,11 @@ func (c *Client) OpenBlob(ctx context.Context, ref Reference, desc ocispec.Descr
 	if err != nil {
 		return nil, err
 	}
-	return newVerifier(rc, desc, ref.WithDigest(desc.Digest).String())
+	v, err := newVerifier(rc, desc, ref.WithDigest(desc.Digest).String())
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // openBlobAt streams blob desc from byte offset on, unverified: the caller hashes.
@@ -79,11 +84,13 @@ func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Des
 // verifier hashes what passes through it and fails the final Read when the content is
 // not the blob it claims to be.
 type verifier struct {
-	rc     io.ReadCloser
-	hash   hash.Hash
-	want   ocispec.Descriptor
-	name   string
-	n      int64
+	rc   io.ReadCloser
+	hash hash.Hash
+	want ocispec.Descriptor
+	name string
+	n    int64
+
+	mu     sync.Mutex // failed is read by the uploader while the transport may still Read
 	failed error
 }
 
@@ -96,6 +103,8 @@ func newVerifier(rc io.ReadCloser, desc ocispec.Descriptor, name string) (*verif
 }
 
 func (v *verifier) Read(p []byte) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if v.failed != nil {
 		return 0, v.failed
 	}
@@ -117,6 +126,13 @@ func (v *verifier) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// err is the verification failure, if reading found one.
+func (v *verifier) err() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.failed
 }
 
 func (v *verifier) Close() error { return v.rc.Close() }

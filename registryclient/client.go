@@ -18,9 +18,8 @@ import (
 
 // Client talks to OCI registries. It is safe for concurrent use.
 type Client struct {
-	verified   *http.Client // normal TLS verification
-	unverified *http.Client // for insecure_registries: TLS without verification
-	auth       *auth.Authenticator
+	http *http.Client // one connection pool for registries and token endpoints alike
+	auth *auth.Authenticator
 
 	insecureHosts map[string]bool
 	schemes       sync.Map // API host → "https" or "http", learned on first contact
@@ -118,8 +117,6 @@ func New(opts ...Option) *Client {
 		cfg.credentials = auth.NewResolver(nil)
 	}
 	c := &Client{
-		verified:              newHTTPClient(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
-		unverified:            newHTTPClient(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // only for hosts the user listed in insecure_registries
 		insecureHosts:         map[string]bool{},
 		maxRetries:            max(cfg.maxRetries, 0),
 		backoffBase:           cfg.backoffBase,
@@ -131,25 +128,12 @@ func New(opts ...Option) *Client {
 	for _, h := range cfg.insecureHosts {
 		c.insecureHosts[strings.ToLower(h)] = true
 	}
-	c.auth = auth.New(c.verified, cfg.credentials)
-	return c
-}
-
-func newHTTPClient(tlsConfig *tls.Config) *http.Client {
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConfig,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-	}
-	return &http.Client{
-		Transport: transport,
+	c.http = &http.Client{
+		Transport: hostTransport{
+			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
+			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // only for hosts listed in insecure_registries
+			skipVerify: c.skipVerify,
+		},
 		// Blob GETs are redirected to object storage; the registry's credentials must never
 		// follow them to another host (Go only strips them for unrelated domains).
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -162,11 +146,41 @@ func newHTTPClient(tlsConfig *tls.Config) *http.Client {
 			return nil
 		},
 	}
+	c.auth = auth.New(c.http, cfg.credentials)
+	return c
 }
 
-// insecure reports whether host may use plain HTTP or unverified TLS: listed in
-// insecure_registries, or on loopback as Docker allows.
-func (c *Client) insecure(host string) bool {
+// hostTransport verifies TLS certificates except for hosts in insecure_registries.
+type hostTransport struct {
+	verified, unverified http.RoundTripper
+	skipVerify           func(host string) bool
+}
+
+func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.skipVerify(req.URL.Host) {
+		return t.unverified.RoundTrip(req)
+	}
+	return t.verified.RoundTrip(req)
+}
+
+func newTransport(tlsConfig *tls.Config) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Minute,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// plainHTTPAllowed reports whether host may be spoken to over plain HTTP: listed in
+// insecure_registries, or on loopback, as Docker allows.
+func (c *Client) plainHTTPAllowed(host string) bool {
 	if c.insecureHosts[strings.ToLower(host)] {
 		return true
 	}
@@ -180,4 +194,10 @@ func (c *Client) insecure(host string) bool {
 	}
 	ip := net.ParseIP(name)
 	return ip != nil && ip.IsLoopback()
+}
+
+// skipVerify reports whether host's TLS certificate goes unchecked: only for hosts the
+// user listed in insecure_registries; a loopback registry that speaks TLS is verified.
+func (c *Client) skipVerify(host string) bool {
+	return c.insecureHosts[strings.ToLower(host)]
 }

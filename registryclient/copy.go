@@ -221,7 +221,17 @@ func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.
 	if desc.Size > c.chunkSize {
 		err = c.putChunked(ctx, u, desc, func(offset int64) (io.ReadCloser, error) { return c.openBlobAt(ctx, src, desc, offset) })
 	} else {
-		err = c.putMonolithic(ctx, u, desc, func() (io.ReadCloser, error) { return c.OpenBlob(ctx, src, desc) })
+		var body *verifier
+		err = c.putMonolithic(ctx, u, desc, func() (io.ReadCloser, error) {
+			rc, err := c.OpenBlob(ctx, src, desc)
+			body, _ = rc.(*verifier)
+			return rc, err
+		})
+		if err != nil && body != nil && body.err() != nil {
+			// The registry may answer DIGEST_INVALID before the transport reports our
+			// verifier's error; ours says what was wrong with the source.
+			err = body.err()
+		}
 	}
 	if err != nil {
 		c.cancel(ctx, u)

@@ -2,6 +2,7 @@ package registryclient
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -324,4 +325,32 @@ type staticCredentials struct{ user, pass string }
 
 func (s staticCredentials) Credential(context.Context, string) (auth.Credential, error) {
 	return auth.Credential{Username: s.user, Password: s.pass}, nil
+}
+
+func TestTLSVerification(t *testing.T) {
+	reg := newFakeRegistry(t)
+	reg.seedImage("app", "v1", 100)
+	tlsServer := httptest.NewTLSServer(reg.server.Config.Handler)
+	defer tlsServer.Close()
+	host := strings.TrimPrefix(tlsServer.URL, "https://")
+	ref, _ := ParseReference(host + "/app:v1")
+	roots := x509.NewCertPool()
+	roots.AddCert(tlsServer.Certificate())
+
+	for _, tc := range []struct {
+		name   string
+		opts   []Option
+		wantOK bool
+	}{
+		{"a loopback registry's certificate is still verified", nil, false},
+		{"a certificate signed by a CA from ca_cert_* is accepted", []Option{WithRootCAs(roots)}, true},
+		{"insecure_registries skips verification for that host", []Option{WithInsecureRegistries([]string{host})}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := testClient(append(tc.opts, WithMaxRetries(0))...).HeadManifest(context.Background(), ref)
+			if ok := err == nil; ok != tc.wantOK {
+				t.Errorf("err = %v, want success %v", err, tc.wantOK)
+			}
+		})
+	}
 }

@@ -51,9 +51,9 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 			closeBody(req)
 			return nil, fmt.Errorf("authenticate to %s: %w", r.host, err)
 		}
-		resp, err := c.httpClient(r.host).Do(req)
+		resp, err := c.http.Do(req)
 		if err != nil {
-			if errors.Is(err, http.ErrSchemeMismatch) && c.insecure(r.host) && c.scheme(r.host) == "https" {
+			if errors.Is(err, http.ErrSchemeMismatch) && c.plainHTTPAllowed(r.host) && req.URL.Scheme == "https" {
 				// A loopback or insecure registry that speaks plain HTTP: Docker falls back too.
 				c.schemes.Store(r.host, "http")
 				attempt--
@@ -139,19 +139,12 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request) (*http.Request,
 	return req, nil
 }
 
-// scheme is "https" unless the host is insecure and has shown it speaks plain HTTP.
+// scheme is "https" unless the host may use plain HTTP and has shown it does.
 func (c *Client) scheme(host string) string {
 	if s, ok := c.schemes.Load(host); ok {
 		return s.(string)
 	}
 	return "https"
-}
-
-func (c *Client) httpClient(host string) *http.Client {
-	if c.insecure(host) {
-		return c.unverified
-	}
-	return c.verified
 }
 
 // wait sleeps before retry number attempt+1: the registry's Retry-After when it gave
