@@ -57,17 +57,20 @@ type providerConfig struct {
 	maxParallel           int
 	maxRetries            int
 	allowNondistributable bool
+	// unknown is set when part of the block is known only after apply (a password
+	// from a resource being created): refresh waits, apply gets the real values.
+	unknown bool
 }
 
 // ValidateProviderConfig checks the provider block.
 func (s *Server) ValidateProviderConfig(_ context.Context, req *tfprotov6.ValidateProviderConfigRequest) (*tfprotov6.ValidateProviderConfigResponse, error) {
-	_, diags := readProviderConfig(req.Config, false)
+	_, diags := readProviderConfig(req.Config)
 	return &tfprotov6.ValidateProviderConfigResponse{PreparedConfig: req.Config, Diagnostics: diags}, nil
 }
 
 // ConfigureProvider builds the registry client every resource of this run shares.
 func (s *Server) ConfigureProvider(_ context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
-	cfg, diags := readProviderConfig(req.Config, true)
+	cfg, diags := readProviderConfig(req.Config)
 	if diags.hasError() {
 		return &tfprotov6.ConfigureProviderResponse{Diagnostics: diags}, nil
 	}
@@ -88,14 +91,14 @@ func (s *Server) ConfigureProvider(_ context.Context, req *tfprotov6.ConfigurePr
 	}
 	client := registryclient.New(opts...)
 	s.mu.Lock()
-	s.client = client
+	s.client, s.configUnknown = client, cfg.unknown
 	s.mu.Unlock()
 	return &tfprotov6.ConfigureProviderResponse{Diagnostics: diags}, nil
 }
 
-// readProviderConfig reads the provider block. Values unknown during validation are
-// skipped; at configure time they are errors, since a registry needs real credentials.
-func readProviderConfig(dv *tfprotov6.DynamicValue, configuring bool) (providerConfig, diagnostics) {
+// readProviderConfig reads the provider block. Values not known yet are skipped and
+// noted in providerConfig.unknown.
+func readProviderConfig(dv *tfprotov6.DynamicValue) (providerConfig, diagnostics) {
 	cfg := providerConfig{maxRetries: -1}
 	var diags diagnostics
 	v, err := decode(dv, providerSchema())
@@ -108,11 +111,7 @@ func readProviderConfig(dv *tfprotov6.DynamicValue, configuring bool) (providerC
 		diags.bug(err)
 		return cfg, diags
 	}
-	unknown := func(attr string) {
-		if configuring {
-			diags.attrError(attr, "Provider configuration not known", fmt.Sprintf("%s depends on a value that is known only after apply. The provider needs it to reach registries: set it from a variable or a value known at plan time.", attr))
-		}
-	}
+	unknown := func(string) { cfg.unknown = true }
 
 	insecure, isUnknown, err := asStrings(attrs["insecure_registries"])
 	switch {

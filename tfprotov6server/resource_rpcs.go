@@ -75,6 +75,12 @@ func (s *Server) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRe
 		resp.Diagnostics = diags
 		return resp, nil
 	}
+	if !s.configKnown() {
+		// Credentials that come from a resource being created are known only at apply;
+		// keep the state as it is rather than refresh without them.
+		resp.NewState, resp.Private = req.CurrentState, req.Private
+		return resp, nil
+	}
 	ctx, cancel := s.withStop(ctx)
 	defer cancel()
 	res := r.read(ctx, s.registryClient(), readRequest{current: current, private: req.Private})

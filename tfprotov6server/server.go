@@ -26,8 +26,9 @@ type Server struct {
 	stop     context.Context // cancelled by StopProvider: in-flight transfers end
 	stopOnce func()
 
-	mu     sync.RWMutex
-	client *registryclient.Client // set by ConfigureProvider, shared by every resource
+	mu            sync.RWMutex
+	client        *registryclient.Client // set by ConfigureProvider, shared by every resource
+	configUnknown bool                   // the provider block is not wholly known yet
 }
 
 // New returns a factory for the provider server, as tf6server.Serve wants it.
@@ -156,6 +157,13 @@ func (s *Server) registryClient() *registryclient.Client {
 		s.client = registryclient.New()
 	}
 	return s.client
+}
+
+// configKnown reports whether the provider block was wholly known when configured.
+func (s *Server) configKnown() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return !s.configUnknown
 }
 
 // lookup finds the resource type named in a request; an unknown name is a Terraform or
