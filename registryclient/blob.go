@@ -11,15 +11,21 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 )
 
 // BlobExists reports whether ref's repository already holds blob d.
 func (c *Client) BlobExists(ctx context.Context, ref Reference, d digest.Digest) (bool, error) {
+	return c.blobExists(ctx, ref, d, pull(ref))
+}
+
+func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (bool, error) {
 	resp, err := c.do(ctx, &request{
 		method: http.MethodHead,
 		host:   ref.apiHost(),
 		path:   "/v2/" + ref.Repository + "/blobs/" + d.String(),
-		scopes: pull(ref),
+		scopes: scopes,
 		expect: []int{http.StatusOK},
 	})
 	if err != nil {

@@ -5,6 +5,7 @@
 package registryclient
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -32,7 +33,12 @@ type Client struct {
 	userAgent             string
 
 	uploads flight[struct{}] // one upload of a blob per destination repository at a time
+	logf    Logger
 }
+
+// Logger receives one line per registry answer: method, URL without its query, status
+// and attempt. It never sees headers or bodies, so no secret reaches a log.
+type Logger func(ctx context.Context, msg string, fields map[string]any)
 
 // Option configures a Client.
 type Option func(*config)
@@ -47,6 +53,7 @@ type config struct {
 	userAgent             string
 	backoffBase           time.Duration
 	chunkSize             int64
+	logger                Logger
 }
 
 // DefaultMaxRetries is how often a request that is safe to repeat is retried.
@@ -96,6 +103,11 @@ func WithChunkSize(n int64) Option {
 	return func(c *config) { c.chunkSize = n }
 }
 
+// WithLogger sends a line per request to l (the provider sends them to TF_LOG).
+func WithLogger(l Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
 // withBackoffBase shortens retry waits in tests.
 func withBackoffBase(d time.Duration) Option {
 	return func(c *config) { c.backoffBase = d }
@@ -124,6 +136,10 @@ func New(opts ...Option) *Client {
 		transfers:             make(chan struct{}, cfg.parallel),
 		allowNondistributable: cfg.allowNondistributable,
 		userAgent:             cfg.userAgent,
+		logf:                  cfg.logger,
+	}
+	if c.logf == nil {
+		c.logf = func(context.Context, string, map[string]any) {}
 	}
 	for _, h := range cfg.insecureHosts {
 		c.insecureHosts[strings.ToLower(h)] = true

@@ -55,7 +55,7 @@ func (c *Client) Copy(ctx context.Context, src, dst Reference, opts CopyOptions)
 	if res.Tag != "" {
 		target = dst.WithTag(res.Tag)
 	}
-	have, err := c.HeadManifest(ctx, target)
+	have, err := c.headManifest(ctx, target, push(target))
 	switch {
 	case err == nil && have.Digest == m.Digest:
 		res.Unchanged = true
@@ -153,7 +153,7 @@ func (c *Client) copyManifest(ctx context.Context, src, dst Reference, m Manifes
 
 // copyChild copies one manifest of an index, unless the destination already has it.
 func (c *Client) copyChild(ctx context.Context, src, dst Reference, child ocispec.Descriptor) error {
-	_, err := c.HeadManifest(ctx, dst.WithDigest(child.Digest))
+	_, err := c.headManifest(ctx, dst.WithDigest(child.Digest), push(dst))
 	if err == nil {
 		return nil
 	}
@@ -185,7 +185,7 @@ func (c *Client) transferBlob(ctx context.Context, src, dst Reference, desc ocis
 	}
 	defer func() { <-c.transfers }()
 
-	exists, err := c.BlobExists(ctx, dst, desc.Digest)
+	exists, err := c.blobExists(ctx, dst, desc.Digest, push(dst))
 	if err != nil || exists {
 		return err
 	}

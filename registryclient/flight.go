@@ -2,6 +2,7 @@ package registryclient
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -20,30 +21,36 @@ type flightCall[T any] struct {
 }
 
 // do runs fn for key unless a call for key is already running, in which case it waits
-// for that call's result (or for ctx).
+// for that call's result (or for ctx). A call that ended because its own caller's context
+// was cancelled does not fail the waiters whose contexts are live: they run it again.
 func (f *flight[T]) do(ctx context.Context, key string, fn func() (T, error)) (T, error) {
-	f.mu.Lock()
-	if f.calls == nil {
-		f.calls = map[string]*flightCall[T]{}
-	}
-	if call, ok := f.calls[key]; ok {
+	for {
+		f.mu.Lock()
+		if f.calls == nil {
+			f.calls = map[string]*flightCall[T]{}
+		}
+		call, running := f.calls[key]
+		if !running {
+			call = &flightCall[T]{done: make(chan struct{})}
+			f.calls[key] = call
+			f.mu.Unlock()
+			call.val, call.err = fn()
+			f.mu.Lock()
+			delete(f.calls, key)
+			f.mu.Unlock()
+			close(call.done)
+			return call.val, call.err
+		}
 		f.mu.Unlock()
 		select {
 		case <-call.done:
-			return call.val, call.err
 		case <-ctx.Done():
 			var zero T
 			return zero, ctx.Err()
 		}
+		if ctx.Err() == nil && (errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded)) {
+			continue
+		}
+		return call.val, call.err
 	}
-	call := &flightCall[T]{done: make(chan struct{})}
-	f.calls[key] = call
-	f.mu.Unlock()
-
-	call.val, call.err = fn()
-	f.mu.Lock()
-	delete(f.calls, key)
-	f.mu.Unlock()
-	close(call.done)
-	return call.val, call.err
 }

@@ -47,12 +47,19 @@ func (m Manifest) parse() (parsed, error) {
 // HeadManifest returns the digest, media type and size of ref's manifest at the cost of
 // one HEAD (which Docker Hub does not count against the pull quota).
 func (c *Client) HeadManifest(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
+	return c.headManifest(ctx, ref, pull(ref))
+}
+
+// headManifest is HeadManifest with the scopes of the operation it is part of: a copy
+// reads its destination with the pull,push token it will write with, so one token
+// serves both.
+func (c *Client) headManifest(ctx context.Context, ref Reference, scopes []auth.Scope) (ocispec.Descriptor, error) {
 	resp, err := c.do(ctx, &request{
 		method: http.MethodHead,
 		host:   ref.apiHost(),
 		path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
 		header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
-		scopes: pull(ref),
+		scopes: scopes,
 		expect: []int{http.StatusOK},
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -272,7 +273,14 @@ func TestCredentialsStayWithTheRegistry(t *testing.T) {
 		}
 		return false
 	}
-	c := testClient(WithCredentials(staticCredentials{"user", "pass"}))
+	var logged strings.Builder
+	var logMu sync.Mutex
+	logger := func(_ context.Context, msg string, fields map[string]any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintln(&logged, msg, fields)
+	}
+	c := testClient(WithCredentials(staticCredentials{"user", "pass"}), WithLogger(logger))
 	rc, err := c.OpenBlob(context.Background(), reg.ref(t, "app"), p.Config)
 	if err != nil {
 		t.Fatalf("open a redirected blob: %v", err)
@@ -283,6 +291,9 @@ func TestCredentialsStayWithTheRegistry(t *testing.T) {
 	rc.Close()
 	if got := storageAuth.Load(); got != "" {
 		t.Errorf("object storage received Authorization %q, want none", got)
+	}
+	if log := logged.String(); !strings.Contains(log, "/v2/app/blobs/") || strings.Contains(log, "pass") || strings.Contains(log, "dXNlcjpwYXNz") || strings.Contains(log, "sig=") {
+		t.Errorf("the request log shows a secret or misses the request:\n%s", log)
 	}
 }
 

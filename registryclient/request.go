@@ -37,7 +37,7 @@ type request struct {
 // do sends r and returns the response when its status is one of r.expect. The caller
 // closes the body. Any other status becomes an *Error.
 //
-// Status table: 401 re-authenticate once; 408, 429, 5xx and dropped connections back off
+// Status table: 401 re-authenticate once (the second says why the credentials failed); 408, 429, 5xx and dropped connections back off
 // and retry (honouring Retry-After) when the request is safe to repeat; anything else
 // (404, 416, ...) is returned at once.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
@@ -49,9 +49,11 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		}
 		if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
 			closeBody(req)
-			return nil, fmt.Errorf("authenticate to %s: %w", r.host, err)
+			return nil, err // the authenticator's errors name the registry
 		}
+		started := time.Now()
 		resp, err := c.http.Do(req)
+		c.log(ctx, req, resp, err, attempt, started)
 		if err != nil {
 			if errors.Is(err, http.ErrSchemeMismatch) && c.plainHTTPAllowed(r.host) && req.URL.Scheme == "https" {
 				// A loopback or insecure registry that speaks plain HTTP: Docker falls back too.
@@ -68,21 +70,25 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 				}
 				continue
 			}
-			return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
+			return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), transportError(err))
 		}
 		if expected(resp.StatusCode, r.expect) {
 			return resp, nil
 		}
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !reauthenticated:
-			reauthenticated = true
-			err := c.auth.Challenge(ctx, r.host, r.scopes, resp)
-			drain(resp)
-			if err != nil {
+		case resp.StatusCode == http.StatusUnauthorized:
+			// A second 401 asks the authenticator too: it knows when the credentials
+			// themselves were refused and says so better than the bare status.
+			if err := c.auth.Challenge(ctx, r.host, r.scopes, resp); err != nil {
+				drain(resp)
 				return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
 			}
-			attempt--
-			continue
+			if !reauthenticated {
+				reauthenticated = true
+				drain(resp)
+				attempt--
+				continue
+			}
 		case retryableStatus(resp.StatusCode) && !r.once && attempt < c.maxRetries:
 			after := retryAfter(resp.Header.Get("Retry-After"))
 			drain(resp)
@@ -177,6 +183,33 @@ func retryAfter(v string) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// log reports one exchange. The query is left out: upload Locations carry opaque
+// session state, and some registries put signed tokens there.
+func (c *Client) log(ctx context.Context, req *http.Request, resp *http.Response, err error, attempt int, started time.Time) {
+	fields := map[string]any{
+		"method":   req.Method,
+		"url":      req.URL.Scheme + "://" + req.URL.Host + req.URL.Path,
+		"attempt":  attempt + 1,
+		"duration": time.Since(started).String(),
+	}
+	if err != nil {
+		fields["error"] = transportError(err).Error()
+	} else {
+		fields["status"] = resp.StatusCode
+	}
+	c.logf(ctx, "registry request", fields)
+}
+
+// transportError drops the *url.Error wrapper, whose text repeats the URL with its
+// query (upload state, signed storage URLs after a redirect).
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 func (r *request) displayPath() string {

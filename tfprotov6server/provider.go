@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
@@ -79,6 +80,7 @@ func (s *Server) ConfigureProvider(_ context.Context, req *tfprotov6.ConfigurePr
 		registryclient.WithInsecureRegistries(cfg.insecure),
 		registryclient.WithNondistributable(cfg.allowNondistributable),
 		registryclient.WithUserAgent("terraform-provider-imagesync/" + s.version),
+		registryclient.WithLogger(func(ctx context.Context, msg string, fields map[string]any) { tflog.Debug(ctx, msg, fields) }),
 	}
 	if cfg.roots != nil {
 		opts = append(opts, registryclient.WithRootCAs(cfg.roots))
