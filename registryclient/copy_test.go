@@ -137,3 +137,24 @@ func TestErrorsCarryTheRegistrysWords(t *testing.T) {
 		t.Errorf("message %q does not name the registry and the image", msg)
 	}
 }
+
+func TestCopyArtifactWithNonImageConfig(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	_, layers := src.seedImage("charts/app", "blobs", 500)
+	config := []byte(`{"name":"app","version":"1.0.0"}`)
+	cd := digest.FromBytes(config)
+	src.mu.Lock()
+	src.blobs[cd.String()] = config
+	src.repoBlobs["charts/app@"+cd.String()] = true
+	src.mu.Unlock()
+	body := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"artifactType":"application/vnd.cncf.helm.config.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":%q,"size":%d}]}`,
+		ocispec.MediaTypeImageManifest, cd, len(config), layers[0].Digest, layers[0].Size)
+	src.seedManifest("charts/app", "1.0.0", ocispec.MediaTypeImageManifest, []byte(body))
+	res := copyAndCheck(t, testClient(), src, "charts/app:1.0.0", dst, "charts/app:1.0.0")
+	if res.Digest != digest.FromString(body) {
+		t.Errorf("artifact digest %s, want %s", res.Digest, digest.FromString(body))
+	}
+	if _, ok := dst.blob("charts/app", cd); !ok {
+		t.Error("the artifact's config was not copied")
+	}
+}

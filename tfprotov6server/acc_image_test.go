@@ -282,3 +282,33 @@ provider "imagesync" {
 		}},
 	})
 }
+
+func TestAccImageTokenAuthBetweenRegistries(t *testing.T) {
+	src := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthToken})
+	dst := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthToken, Username: "pusher", Password: "push-secret"})
+	pushed := push(t, src, "team/app", "v1", testregistry.ImageSpec{OCI: true, Platforms: []string{"linux/amd64", "linux/arm64"}, Seed: 10})
+	config := fmt.Sprintf(`
+provider "imagesync" {
+  registry_auth {
+    address  = %q
+    username = %q
+    password = %q
+  }
+  registry_auth {
+    address  = %q
+    username = %q
+    password = %q
+  }
+}
+`, src.Host, src.Username, src.Password, dst.Host, dst.Username, dst.Password) +
+		imageConfig(src.Host+"/team/app:v1", dst.Host+"/mirror/app", "")
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providers,
+		Steps: []resource.TestStep{{
+			Config:            config,
+			ConfigStateChecks: expectState(dst, "mirror/app", pushed.Digest),
+			Check:             expectDigestAt(dst, "mirror/app", "v1", pushed.Digest),
+		}},
+	})
+}
