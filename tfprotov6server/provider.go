@@ -3,6 +3,7 @@ package tfprotov6server
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -152,7 +153,7 @@ func readProviderConfig(dv *tfprotov6.DynamicValue) (providerConfig, diagnostics
 func readCAs(cfg *providerConfig, attrs map[string]tftypes.Value, diags *diagnostics, unknown func(string)) {
 	file, err1 := asString(attrs["ca_cert_file"])
 	pem, err2 := asString(attrs["ca_cert_pem"])
-	if err := firstError(err1, err2); err != nil {
+	if err := errors.Join(err1, err2); err != nil {
 		diags.bug(err)
 		return
 	}

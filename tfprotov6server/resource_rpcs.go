@@ -101,20 +101,18 @@ func (s *Server) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanReso
 		return resp, nil
 	}
 	schema := r.schema()
-	prior, err1 := decode(req.PriorState, schema)
-	proposed, err2 := decode(req.ProposedNewState, schema)
-	config, err3 := decode(req.Config, schema)
-	if err := firstError(err1, err2, err3); err != nil {
+	v, err := decodeEach(schema, req.PriorState, req.ProposedNewState, req.Config)
+	if err != nil {
 		diags.bug(err)
 		resp.Diagnostics = diags
 		return resp, nil
 	}
-	res := r.plan(ctx, planRequest{prior: prior, proposed: proposed, config: config, private: req.PriorPrivate})
+	res := r.plan(ctx, planRequest{prior: v[0], proposed: v[1], config: v[2], private: req.PriorPrivate})
 	resp.RequiresReplace = res.requiresReplace
 	resp.PlannedPrivate = res.private
 	resp.Diagnostics = res.diags
-	if resp.PlannedState, err1 = encode(res.planned, schema); err1 != nil {
-		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err1))
+	if resp.PlannedState, err = encode(res.planned, schema); err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
 	}
 	return resp, nil
 }
@@ -128,33 +126,34 @@ func (s *Server) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyRe
 		return resp, nil
 	}
 	schema := r.schema()
-	prior, err1 := decode(req.PriorState, schema)
-	planned, err2 := decode(req.PlannedState, schema)
-	config, err3 := decode(req.Config, schema)
-	if err := firstError(err1, err2, err3); err != nil {
+	v, err := decodeEach(schema, req.PriorState, req.PlannedState, req.Config)
+	if err != nil {
 		diags.bug(err)
 		resp.Diagnostics = diags
 		return resp, nil
 	}
 	ctx, cancel := s.withStop(ctx)
 	defer cancel()
-	res := r.apply(ctx, s.registryClient(), applyRequest{prior: prior, planned: planned, config: config, private: req.PlannedPrivate})
+	res := r.apply(ctx, s.registryClient(), applyRequest{prior: v[0], planned: v[1], config: v[2], private: req.PlannedPrivate})
 	resp.Private = res.private
 	resp.Diagnostics = res.diags
-	var err error
 	if resp.NewState, err = encode(res.state, schema); err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
 	}
 	return resp, nil
 }
 
-func firstError(errs ...error) error {
-	for _, err := range errs {
+// decodeEach decodes several values of one schema, such as prior, planned and config.
+func decodeEach(schema *tfprotov6.Schema, dvs ...*tfprotov6.DynamicValue) ([]tftypes.Value, error) {
+	values := make([]tftypes.Value, len(dvs))
+	for i, dv := range dvs {
+		v, err := decode(dv, schema)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		values[i] = v
 	}
-	return nil
+	return values, nil
 }
 
 func bugDiagnostic(err error) *tfprotov6.Diagnostic {
