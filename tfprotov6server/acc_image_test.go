@@ -312,3 +312,40 @@ provider "imagesync" {
 		}},
 	})
 }
+
+func TestAccImageImport(t *testing.T) {
+	reg := testregistry.StartT(t, testregistry.Options{})
+	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 11})
+	// A mirror made by hand before Terraform managed it: the same image under mirror/app:v1.
+	push(t, reg, "mirror/app", "v1", testregistry.ImageSpec{Seed: 11})
+	resourceConfig := imageConfig(reg.Host+"/source/app:v1", reg.Host+"/mirror/app", "")
+	importBlock := func(id string) string {
+		return fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", imageAddr, id)
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providers,
+		Steps: []resource.TestStep{{
+			Config:      importBlock(reg.Host+"/mirror/app") + resourceConfig,
+			ExpectError: regexp.MustCompile(`(?s)Invalid import ID.*neither a tag nor a\s+digest`),
+		}, {
+			Config:      importBlock(reg.Host+"/mirror/absent:v1") + resourceConfig,
+			ExpectError: regexp.MustCompile(`(?i)non-existent|does not exist|not exist`),
+		}, {
+			// Importing by the destination's tag adopts the image; the plan records the
+			// source in place (no replacement) and apply writes nothing new.
+			Config: importBlock(reg.Host+"/mirror/app:v1") + resourceConfig,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(imageAddr, plancheck.ResourceActionUpdate)},
+			},
+			ConfigStateChecks: expectState(reg, "mirror/app", src.Digest),
+		}, {
+			// The classic `terraform import` by digest finds the same state.
+			ResourceName:            imageAddr,
+			ImportState:             true,
+			ImportStateId:           reg.Host + "/mirror/app@" + src.Digest,
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"source"},
+		}},
+	})
+}

@@ -59,13 +59,13 @@ func (imageResource) read(ctx context.Context, client *registryclient.Client, re
 		return res
 	}
 	t, diags := parseTarget(m)
-	if diags.hasError() || !m.Digest.known() {
+	if diags.hasError() {
 		res.diags = diags
 		return res
 	}
-	at := t.destination.WithDigest(digest.Digest(m.Digest.Value))
-	if tag := registryclient.DestinationTag(t.source, t.destination); tag != "" {
-		at = t.destination.WithTag(tag)
+	at, ok := readTarget(m, t)
+	if !ok {
+		return res
 	}
 	desc, err := client.HeadManifest(ctx, at)
 	switch {
@@ -80,6 +80,48 @@ func (imageResource) read(ctx context.Context, client *registryclient.Client, re
 		res.state = m.withDigest(t.destination, desc.Digest.String()).value()
 	}
 	return res
+}
+
+// readTarget is where a refresh looks: the destination's tag (its own, else the
+// source's), else its digest. An imported image has no source yet: only the tag or
+// digest it was imported with.
+func readTarget(m image, t target) (registryclient.Reference, bool) {
+	tag := t.destination.Tag
+	if m.Source.known() {
+		tag = registryclient.DestinationTag(t.source, t.destination)
+	}
+	switch {
+	case tag != "":
+		return t.destination.WithTag(tag), true
+	case m.Digest.known():
+		return t.destination.WithDigest(digest.Digest(m.Digest.Value)), true
+	}
+	return registryclient.Reference{}, false
+}
+
+// importState starts state from the destination alone: "registry/repo:tag" or
+// "registry/repo@sha256:...". The refresh that follows finds the digest; the first plan
+// then records the configured source, copying only what differs.
+func (imageResource) importState(_ context.Context, id string) (tftypes.Value, diagnostics) {
+	var diags diagnostics
+	ref, err := registryclient.ParseReference(id)
+	if err != nil || (ref.Tag == "" && ref.Digest == "") {
+		reason := "it has neither a tag nor a digest"
+		if err != nil {
+			reason = err.Error()
+		}
+		diags.error("Invalid import ID", fmt.Sprintf("Cannot import %q: %s.\n\nImport an imagesync_image by its destination: registry/repo:tag, or registry/repo@sha256:<digest> for an untagged image.", id, reason))
+		return tftypes.Value{}, diags
+	}
+	m := image{ID: nullString, Source: nullString, Platform: nullString, Digest: nullString, Reference: nullString}
+	m.Destination = knownString(ref.Name())
+	if ref.Tag != "" {
+		m.Destination = knownString(ref.WithTag(ref.Tag).String())
+	}
+	if ref.Digest != "" {
+		m = m.withDigest(ref, ref.Digest.String())
+	}
+	return m.value(), diags
 }
 
 // copyFailed explains a failed copy: what, where, why, and what to do next.

@@ -57,7 +57,7 @@ func (imageResource) plan(_ context.Context, req planRequest) planResult {
 		return res
 	}
 	switch {
-	case differ(prior.Destination, proposed.Destination, normalDestination):
+	case destinationChanged(prior, proposed):
 		res.requiresReplace = []*tftypes.AttributePath{tftypes.NewAttributePath().WithAttributeName("destination")}
 		res.planned = proposed.withUnknownDigest().value()
 	case differ(prior.Source, proposed.Source, normalSource),
@@ -108,6 +108,22 @@ func normalPlatform(s string) string {
 		return s
 	}
 	return p.String()
+}
+
+// destinationChanged reports whether the image is to live somewhere else. An imported
+// image knows only where it is (with its tag), so it is compared with where the
+// configuration would put it: importing "r.io/app:1.0" for a destination "r.io/app"
+// whose source is tagged 1.0 is the same place.
+func destinationChanged(prior, proposed image) bool {
+	if prior.Source.Null && prior.Destination.known() && proposed.Destination.known() && proposed.Source.known() {
+		was, err1 := registryclient.ParseReference(prior.Destination.Value)
+		src, err2 := registryclient.ParseReference(proposed.Source.Value)
+		dst, err3 := registryclient.ParseReference(proposed.Destination.Value)
+		if err1 == nil && err2 == nil && err3 == nil {
+			return was.Name() != dst.Name() || was.Tag != registryclient.DestinationTag(src, dst)
+		}
+	}
+	return differ(prior.Destination, proposed.Destination, normalDestination)
 }
 
 // drifted reports whether the last refresh found a different image at the destination

@@ -111,6 +111,8 @@ func TestPlanCases(t *testing.T) {
 		{"a new destination replaces", ptr(stored(base)), withDestination(base, "r.io/other/app"), pushedHere, true, true},
 		{"an unknown destination replaces", ptr(stored(base)), image{Source: base.Source, Destination: unknownString, Platform: nullString}, pushedHere, true, true},
 		{"a destination overwritten behind Terraform's back is copied again", ptr(stored(base)), base, overwritten, true, false},
+		{"an image imported by the tag the configuration would give it is updated in place", ptr(imported("r.io/mirror/app:3.20")), base, nil, true, false},
+		{"an image imported under another tag is replaced", ptr(imported("r.io/mirror/app:3.19")), base, nil, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := &tfprotov6.PlanResourceChangeRequest{TypeName: "imagesync_image", Config: imageValue(t, tc.config), PriorPrivate: tc.private}
@@ -153,6 +155,11 @@ func TestPlanCases(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// imported is the state after `terraform import` by destination and a refresh.
+func imported(destination string) image {
+	return stored(image{Destination: knownString(destination), Source: nullString, Platform: nullString})
+}
 
 func TestUpgradeResourceStateDropsRemovedAttributes(t *testing.T) {
 	raw := `{"id":"r.io/a@` + testDigest + `","source":"alpine","destination":"r.io/a","platform":null,"digest":"` + testDigest + `","reference":"r.io/a@` + testDigest + `","retired_attribute":"x"}`

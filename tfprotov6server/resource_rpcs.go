@@ -143,6 +143,28 @@ func (s *Server) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyRe
 	return resp, nil
 }
 
+// ImportResourceState turns an import ID into a first state; ReadResource follows.
+func (s *Server) ImportResourceState(ctx context.Context, req *tfprotov6.ImportResourceStateRequest) (*tfprotov6.ImportResourceStateResponse, error) {
+	resp := &tfprotov6.ImportResourceStateResponse{}
+	r, diags := s.lookup(req.TypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	state, diags := r.importState(ctx, req.ID)
+	resp.Diagnostics = diags
+	if diags.hasError() {
+		return resp, nil
+	}
+	dv, err := encode(state, r.schema())
+	if err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
+		return resp, nil
+	}
+	resp.ImportedResources = []*tfprotov6.ImportedResource{{TypeName: req.TypeName, State: dv}}
+	return resp, nil
+}
+
 // decodeEach decodes several values of one schema, such as prior, planned and config.
 func decodeEach(schema *tfprotov6.Schema, dvs ...*tfprotov6.DynamicValue) ([]tftypes.Value, error) {
 	values := make([]tftypes.Value, len(dvs))

@@ -54,6 +54,7 @@ type resource interface {
 	plan(ctx context.Context, req planRequest) planResult
 	apply(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult
 	read(ctx context.Context, client *registryclient.Client, req readRequest) readResult
+	importState(ctx context.Context, id string) (tftypes.Value, diagnostics)
 }
 
 type planRequest struct {

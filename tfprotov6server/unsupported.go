@@ -27,11 +27,6 @@ func (s *Server) UpgradeResourceIdentity(context.Context, *tfprotov6.UpgradeReso
 	return &tfprotov6.UpgradeResourceIdentityResponse{Diagnostics: unsupported("resource identities")}, nil
 }
 
-// ImportResourceState refuses imports until a resource supports them.
-func (s *Server) ImportResourceState(_ context.Context, req *tfprotov6.ImportResourceStateRequest) (*tfprotov6.ImportResourceStateResponse, error) {
-	return &tfprotov6.ImportResourceStateResponse{Diagnostics: unsupported("importing " + req.TypeName + " yet")}, nil
-}
-
 // MoveResourceState refuses moves between resource types.
 func (s *Server) MoveResourceState(_ context.Context, req *tfprotov6.MoveResourceStateRequest) (*tfprotov6.MoveResourceStateResponse, error) {
 	return &tfprotov6.MoveResourceStateResponse{Diagnostics: unsupported("moving state into " + req.TargetTypeName)}, nil
