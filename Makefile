@@ -58,8 +58,18 @@ test: tools vet unit acceptance ## Every test: vet, unit, integration, acceptanc
 demo: tools build ## Copy a generated image between repositories of a local registry with terraform apply
 	$(GO) run ./internal/demo -provider-dir $(BIN) -example $(CURDIR)/examples/demo
 
-bench: tools ## Benchmarks (speed and memory targets)
+CRANE_VERSION    := v0.22.1
+
+# The comparison runs registryclient and crane (a pinned tool, never imported) in fresh
+# processes between two loopback registries; BENCHMARKS.md records and explains the results.
+bench: tools $(BIN)/crane ## Copy speed, CPU and memory beside crane, and the parallel-transfers sweep
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o $(BIN)/benchcopy ./internal/benchcopy
+	$(BIN)/benchcopy -crane $(BIN)/crane -json $(BIN)/benchcopy.json
+
+$(BIN)/crane:
+	@echo "building crane $(CRANE_VERSION) into bin/ for the benchmarks (about 10 s, once)"
+	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)

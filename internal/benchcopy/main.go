@@ -1,0 +1,67 @@
+//go:build linux
+
+// Command benchcopy measures registry-to-registry copies by registryclient beside crane:
+// wall time, CPU and peak memory of the copying process, and how the copy time of
+// many-layer images changes with WithParallelTransfers. It starts its own registries on
+// loopback, generates the images, runs every copy in a fresh child process (itself with
+// -mode=copy, or crane) and prints Markdown tables. `make bench` runs it; BENCHMARKS.md
+// records the results.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+func main() {
+	mode := flag.String("mode", "suite", "suite: run the benchmarks; copy: copy -src to -dst once and print a JSON report (what the suite runs as our client)")
+	src := flag.String("src", "", "copy mode: source image reference")
+	dst := flag.String("dst", "", "copy mode: destination image reference")
+	parallel := flag.Int("parallel", 0, "copy mode: WithParallelTransfers; 0 keeps the client's default")
+	crane := flag.String("crane", "bin/crane", "suite: the crane executable to compare with")
+	runs := flag.Int("runs", 3, "suite: runs per measurement; tables show the median")
+	sections := flag.String("sections", "copy,memory,sweep", "suite: comma-separated sections to run (copy, memory, sweep)")
+	rtt := flag.Duration("rtt", 20*time.Millisecond, "suite: round trip the simulated remote registries add to every request and new connection")
+	streamRate := flag.Float64("stream-rate", 32, "suite: MiB/s one HTTP body may stream through a simulated remote registry; 0 for no limit")
+	jsonOut := flag.String("json", "", "suite: also write every sample as JSON to this file")
+	storage := flag.String("storage", defaultStorage(), "suite: directory for the registries' storage; a tmpfs keeps disk writeback out of the timings")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var err error
+	switch *mode {
+	case "copy":
+		err = copyOnce(ctx, *src, *dst, *parallel)
+	case "suite":
+		err = runSuite(ctx, suiteConfig{
+			crane:      *crane,
+			runs:       max(*runs, 1),
+			sections:   strings.Split(*sections, ","),
+			rtt:        *rtt,
+			streamRate: *streamRate * (1 << 20),
+			jsonOut:    *jsonOut,
+			storage:    *storage,
+		})
+	default:
+		err = errors.New("unknown -mode " + *mode + ": want suite or copy")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcopy:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultStorage is /dev/shm when the machine has it, else the usual temporary directory.
+func defaultStorage() string {
+	if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
+		return "/dev/shm"
+	}
+	return os.TempDir()
+}

@@ -1,0 +1,171 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
+)
+
+// The two clients compared.
+const (
+	imagesync = "imagesync"
+	crane     = "crane"
+)
+
+// sample is one measured copy.
+type sample struct {
+	Section  string `json:"section"`
+	Scenario string `json:"scenario"` // loopback or remote
+	Workload string `json:"workload"`
+	Client   string `json:"client"`
+	Parallel int    `json:"parallel"` // 0: the client's default
+	Run      int    `json:"run"`
+	// WallSeconds is the copying process from start to exit, timed by the harness the
+	// same way for both clients.
+	WallSeconds float64 `json:"wall_seconds"`
+	// CopySeconds is the time inside Client.Copy, which imagesync reports itself.
+	CopySeconds float64 `json:"copy_seconds,omitempty"`
+	// UserSeconds, SysSeconds and MaxRSSBytes are the child's rusage from wait4.
+	UserSeconds float64 `json:"user_seconds"`
+	SysSeconds  float64 `json:"sys_seconds"`
+	MaxRSSBytes int64   `json:"max_rss_bytes"`
+	// Requests is how many HTTP requests reached the simulated remote registries.
+	Requests int64 `json:"requests,omitempty"`
+}
+
+// copyJob is one copy to run and measure.
+type copyJob struct {
+	client   string
+	parallel int
+	src      string // full references
+	dst      string
+	// verify is the destination registry, read afterwards: dstRepo:v1 must be want, the
+	// source's manifest digest.
+	verify  *testregistry.Registry
+	dstRepo string
+	want    string
+}
+
+// runner starts the copying processes.
+type runner struct {
+	self         string // this executable, run with -mode=copy
+	crane        string
+	dockerConfig string // an empty Docker config directory: both clients copy anonymously
+}
+
+// measure runs one copy in a fresh process, checks the destination holds the source's
+// digest and returns what the process cost.
+func (r *runner) measure(ctx context.Context, job copyJob) (sample, error) {
+	var cmd *exec.Cmd
+	switch job.client {
+	case imagesync:
+		args := []string{"-mode=copy", "-src", job.src, "-dst", job.dst}
+		if job.parallel > 0 {
+			args = append(args, "-parallel", strconv.Itoa(job.parallel))
+		}
+		cmd = exec.CommandContext(ctx, r.self, args...)
+	case crane:
+		args := []string{"copy", "--insecure", job.src, job.dst}
+		if job.parallel > 0 {
+			args = append(args, "--jobs", strconv.Itoa(job.parallel))
+		}
+		cmd = exec.CommandContext(ctx, r.crane, args...)
+	default:
+		return sample{}, fmt.Errorf("unknown client %q", job.client)
+	}
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+r.dockerConfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s copy %s to %s: %w\n%s", job.client, job.src, job.dst, err, strings.TrimSpace(stderr.String()))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return sample{}, fmt.Errorf("%s: no rusage for the child", job.client)
+	}
+	s := sample{
+		Client:      job.client,
+		Parallel:    job.parallel,
+		WallSeconds: wall.Seconds(),
+		UserSeconds: time.Duration(ru.Utime.Nano()).Seconds(),
+		SysSeconds:  time.Duration(ru.Stime.Nano()).Seconds(),
+		MaxRSSBytes: ru.Maxrss << 10, // Linux counts KiB
+	}
+	if job.client == imagesync {
+		var rep copyReport
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			return sample{}, fmt.Errorf("read the report of copy %s: %w: %q", job.dst, err, stdout.String())
+		}
+		s.CopySeconds = rep.WallSeconds
+	}
+	got, err := job.verify.ManifestDigest(ctx, job.dstRepo, "v1")
+	if err != nil {
+		return sample{}, fmt.Errorf("%s copy to %s: %w", job.client, job.dst, err)
+	}
+	if got != job.want {
+		return sample{}, fmt.Errorf("%s copy to %s: destination holds %s, source %s", job.client, job.dst, got, job.want)
+	}
+	return s, nil
+}
+
+// median is the middle of xs (the mean of the two middle ones for an even count).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// summary is the median of a set of runs of one measurement.
+type summary struct {
+	wall, wallMin, wallMax float64 // seconds
+	copyWall               float64 // seconds inside Client.Copy
+	user, sys, cpu         float64 // seconds
+	maxRSS, maxRSSHigh     float64 // bytes: median and highest
+}
+
+func summarize(samples []sample) summary {
+	var wall, copyWall, user, sys, cpu, rss []float64
+	for _, s := range samples {
+		wall = append(wall, s.WallSeconds)
+		copyWall = append(copyWall, s.CopySeconds)
+		user = append(user, s.UserSeconds)
+		sys = append(sys, s.SysSeconds)
+		cpu = append(cpu, s.UserSeconds+s.SysSeconds)
+		rss = append(rss, float64(s.MaxRSSBytes))
+	}
+	if len(samples) == 0 {
+		return summary{}
+	}
+	return summary{
+		wall:       median(wall),
+		wallMin:    slices.Min(wall),
+		wallMax:    slices.Max(wall),
+		copyWall:   median(copyWall),
+		user:       median(user),
+		sys:        median(sys),
+		cpu:        median(cpu),
+		maxRSS:     median(rss),
+		maxRSSHigh: slices.Max(rss),
+	}
+}

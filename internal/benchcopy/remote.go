@@ -1,0 +1,151 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// remote makes a loopback registry behave like one across a network: a new connection
+// costs a round trip (the TCP handshake; TLS would add one or two), every request waits
+// a round trip before it is forwarded, and every body streams no faster than rate, as
+// one TCP connection over a long path does. On plain loopback a copy is bound by CPU, so
+// parallel transfers cannot show what they buy against a real registry.
+type remote struct {
+	// Host is the "127.0.0.1:PORT" to use in image references instead of the registry's.
+	Host string
+	// requests counts what clients asked, to compare how many round trips a copy costs.
+	requests atomic.Int64
+	srv      *http.Server
+	done     chan struct{}
+}
+
+// startRemote puts a remote in front of the registry at target.
+func startRemote(ctx context.Context, target string, rtt time.Duration, rate float64) (*remote, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	transport := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	upstream := &url.URL{Scheme: "http", Host: target}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(upstream)
+			// The registry builds upload Locations from Host: they must point back here.
+			pr.Out.Host = pr.In.Host
+		},
+		Transport:     transport,
+		FlushInterval: -1,
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Body = throttle(resp.Body, rate)
+			return nil
+		},
+	}
+	rm := &remote{Host: ln.Addr().String(), done: make(chan struct{})}
+	rm.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rm.requests.Add(1)
+		if !sleep(r.Context(), rtt) {
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = throttle(r.Body, rate)
+		}
+		proxy.ServeHTTP(w, r)
+	})}
+	go func() {
+		defer close(rm.done)
+		_ = rm.srv.Serve(&handshakeListener{Listener: ln, rtt: rtt})
+	}()
+	return rm, nil
+}
+
+// Close stops the proxy and drops its connections.
+func (rm *remote) Close() error {
+	err := rm.srv.Close()
+	<-rm.done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// sleep waits d unless ctx ends first, and reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// handshakeListener delays the first read of every accepted connection by a round trip.
+type handshakeListener struct {
+	net.Listener
+	rtt time.Duration
+}
+
+func (l *handshakeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &handshakeConn{Conn: c, rtt: l.rtt}, nil
+}
+
+type handshakeConn struct {
+	net.Conn
+	rtt  time.Duration
+	once sync.Once
+}
+
+func (c *handshakeConn) Read(p []byte) (int, error) {
+	c.once.Do(func() { time.Sleep(c.rtt) })
+	return c.Conn.Read(p)
+}
+
+// throttle limits rc to rate bytes a second from its first read; rate 0 leaves it alone.
+func throttle(rc io.ReadCloser, rate float64) io.ReadCloser {
+	if rate <= 0 {
+		return rc
+	}
+	return &throttled{rc: rc, rate: rate}
+}
+
+type throttled struct {
+	rc    io.ReadCloser
+	rate  float64
+	start time.Time
+	n     int64
+}
+
+func (t *throttled) Read(p []byte) (int, error) {
+	if t.start.IsZero() {
+		t.start = time.Now()
+	}
+	// Small reads keep the stream smooth instead of a burst and a long pause.
+	n, err := t.rc.Read(p[:min(len(p), 64<<10)])
+	t.n += int64(n)
+	due := t.start.Add(time.Duration(float64(t.n) / t.rate * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		time.Sleep(d)
+	}
+	return n, err
+}
+
+func (t *throttled) Close() error { return t.rc.Close() }
