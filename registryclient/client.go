@@ -60,7 +60,7 @@ type config struct {
 const DefaultMaxRetries = 5
 
 // DefaultParallelTransfers is how many blobs move at once.
-const DefaultParallelTransfers = 4
+const DefaultParallelTransfers = 8
 
 // WithCredentials sets where credentials come from; without it every request is anonymous.
 func WithCredentials(src auth.CredentialSource) Option {
