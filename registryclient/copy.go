@@ -169,6 +169,9 @@ func (c *Client) copyChild(ctx context.Context, src, dst Reference, child ocispe
 
 // temporary reports whether a failed transfer may succeed when tried again.
 func temporary(err error) bool {
+	if errors.Is(err, errSessionLost) {
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnexpectedContentSize) {
 		return false

@@ -176,6 +176,28 @@ func TestChunkedUpload(t *testing.T) {
 	})
 }
 
+func TestChunkedUploadRestartsWhenTheSessionIsLost(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	var dropped atomic.Bool
+	dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodPatch && strings.HasPrefix(r.Header.Get("Content-Range"), "1000-") && !dropped.Swap(true):
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return true
+		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/uploads/"):
+			fakeError(w, http.StatusRequestedRangeNotSatisfiable, "RANGE_INVALID") // distribution's answer to a stale _state
+			return true
+		}
+		return false
+	}
+	src.seedImage("app", "v1", 2500)
+	copyAndCheck(t, testClient(WithChunkSize(1000)), src, "app:v1", dst, "app:v1")
+	if n := dst.count("POST /v2/app/blobs/uploads/"); n != 3 {
+		t.Errorf("%d upload sessions, want 3 (config, the lost layer session, its restart)", n)
+	}
+}
+
 func TestRetries(t *testing.T) {
 	t.Run("429 waits for Retry-After, then succeeds", func(t *testing.T) {
 		reg := newFakeRegistry(t)

@@ -20,6 +20,10 @@ import (
 // chunked upload then resumes from what the registry acknowledges.
 var errBodyConsumed = errors.New("chunk body already sent")
 
+// errSessionLost means the registry no longer tells where an upload stands (distribution
+// refuses a Location whose _state is stale after a broken PATCH): start the blob again.
+var errSessionLost = errors.New("upload session lost")
+
 // DefaultChunkSize is the size of one PATCH in a chunked upload; blobs up to this size
 // go in a single PUT.
 const DefaultChunkSize = 64 << 20
@@ -68,7 +72,7 @@ func (c *Client) putChunked(ctx context.Context, u *upload, desc ocispec.Descrip
 				return werr
 			}
 			if acked, err = c.uploadOffset(ctx, u); err != nil {
-				return err
+				return fmt.Errorf("%w: %w", errSessionLost, err)
 			}
 		}
 		if acked < offset || acked > offset+n {
