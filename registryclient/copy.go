@@ -172,6 +172,9 @@ func temporary(err error) bool {
 	if errors.Is(err, errSessionLost) {
 		return true
 	}
+	if errors.As(err, new(exhausted)) {
+		return false // do() has spent the retries on it already
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnexpectedContentSize) {
 		return false

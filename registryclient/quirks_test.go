@@ -1,11 +1,13 @@
 package registryclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 )
@@ -385,5 +388,88 @@ func TestTLSVerification(t *testing.T) {
 				t.Errorf("err = %v, want success %v", err, tc.wantOK)
 			}
 		})
+	}
+}
+
+func TestCredentialsNeverFollowAnUploadLocationElsewhere(t *testing.T) {
+	storage := newFakeRegistry(t)
+	var leaked atomic.Value
+	storage.intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if a := r.Header.Get("Authorization"); a != "" {
+			leaked.Store(r.Method + " " + a)
+		}
+		return false
+	}
+	reg := newFakeRegistry(t)
+	reg.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != "Basic dXNlcjpwYXNz" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="fake"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return true
+		}
+		if r.Method == http.MethodPost {
+			// The registry hands the upload to another host, as some registries do.
+			resp, err := http.Post(storage.server.URL+"/v2/app/blobs/uploads/", "", nil)
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			resp.Body.Close()
+			w.Header().Set("Location", resp.Header.Get("Location"))
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		}
+		return false
+	}
+	c := testClient(WithCredentials(staticCredentials{"user", "pass"}))
+	u, err := c.startUpload(context.Background(), reg.ref(t, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("layer bytes")
+	desc := ocispec.Descriptor{Digest: digest.FromBytes(content), Size: int64(len(content))}
+	if err := c.putMonolithic(context.Background(), u, desc, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }); err != nil {
+		t.Fatalf("upload to the other host: %v", err)
+	}
+	if got, ok := storage.blob("app", desc.Digest); !ok || !bytes.Equal(got, content) {
+		t.Error("the blob did not arrive at the upload host")
+	}
+	if l := leaked.Load(); l != nil {
+		t.Errorf("the upload host received credentials: %v", l)
+	}
+}
+
+func TestMaxRetriesIsOneBudgetPerRequest(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	src.seedImage("app", "v1") // one blob: the config
+	dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost {
+			fakeError(w, http.StatusServiceUnavailable, "UNAVAILABLE")
+			return true
+		}
+		return false
+	}
+	_, err := testClient(WithMaxRetries(3)).Copy(context.Background(), src.ref(t, "app:v1"), dst.ref(t, "app:v1"), CopyOptions{})
+	if err == nil {
+		t.Fatal("copy succeeded against a registry that refuses every upload")
+	}
+	if n := dst.count("POST "); n != 4 {
+		t.Errorf("%d POSTs with max_retries 3, want 4: one attempt and three retries, not retries of retries", n)
+	}
+}
+
+func TestInsecureRegistryOnPort80FallsBackToPlainHTTP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.7:80")
+	if err != nil {
+		t.Skipf("cannot listen on 127.0.0.7:80 here: %v", err)
+	}
+	reg := newFakeRegistry(t)
+	reg.seedImage("app", "v1", 100)
+	srv := &http.Server{Handler: reg.server.Config.Handler}
+	go srv.Serve(ln)
+	defer srv.Close()
+	ref, _ := ParseReference("127.0.0.7/app:v1")
+	if _, err := testClient(WithInsecureRegistries([]string{"127.0.0.7"}), WithMaxRetries(0)).HeadManifest(context.Background(), ref); err != nil {
+		t.Errorf("plain HTTP on :80 with nothing on :443: %v", err)
 	}
 }

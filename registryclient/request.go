@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
@@ -37,9 +40,11 @@ type request struct {
 // do sends r and returns the response when its status is one of r.expect. The caller
 // closes the body. Any other status becomes an *Error.
 //
-// Status table: 401 re-authenticate once (the second says why the credentials failed); 408, 429, 5xx and dropped connections back off
-// and retry (honouring Retry-After) when the request is safe to repeat; anything else
-// (404, 416, ...) is returned at once.
+// Status table: 401 re-authenticates once (a second 401 asks the authenticator why the
+// credentials failed); 408, 429, 5xx and dropped connections back off and retry,
+// honouring Retry-After, when the request is safe to repeat; anything else (404, 416,
+// ...) is returned at once. Credentials go only to the registry itself, never to another
+// host an upload Location names.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 	reauthenticated := false
 	for attempt := 0; ; attempt++ {
@@ -47,16 +52,21 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
-			closeBody(req)
-			return nil, err // the authenticator's errors name the registry
+		ours := sameHost(req.URL, r.host)
+		if ours {
+			if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
+				closeBody(req)
+				return nil, err // the authenticator's errors name the registry
+			}
 		}
 		started := time.Now()
 		resp, err := c.http.Do(req)
 		c.log(ctx, req, resp, err, attempt, started)
 		if err != nil {
-			if errors.Is(err, http.ErrSchemeMismatch) && c.plainHTTPAllowed(r.host) && req.URL.Scheme == "https" {
-				// A loopback or insecure registry that speaks plain HTTP: Docker falls back too.
+			if r.loc == nil && req.URL.Scheme == "https" && c.plainHTTPAllowed(r.host) &&
+				(errors.Is(err, http.ErrSchemeMismatch) || errors.Is(err, syscall.ECONNREFUSED)) {
+				// A loopback or insecure registry that speaks plain HTTP (on its own port or
+				// on :80 with nothing on :443): Docker falls back too.
 				c.schemes.Store(r.host, "http")
 				attempt--
 				continue
@@ -70,15 +80,17 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 				}
 				continue
 			}
-			return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), transportError(err))
+			err = fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), transportError(err))
+			if !r.once {
+				err = exhausted{err}
+			}
+			return nil, err
 		}
 		if expected(resp.StatusCode, r.expect) {
 			return resp, nil
 		}
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			// A second 401 asks the authenticator too: it knows when the credentials
-			// themselves were refused and says so better than the bare status.
+		case resp.StatusCode == http.StatusUnauthorized && ours:
 			if err := c.auth.Challenge(ctx, r.host, r.scopes, resp); err != nil {
 				drain(resp)
 				return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
@@ -89,7 +101,12 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 				attempt--
 				continue
 			}
-		case retryableStatus(resp.StatusCode) && !r.once && attempt < c.maxRetries:
+		case retryableStatus(resp.StatusCode) && !r.once:
+			if attempt >= c.maxRetries {
+				e := newError(resp)
+				resp.Body.Close()
+				return nil, exhausted{e}
+			}
 			after := retryAfter(resp.Header.Get("Retry-After"))
 			drain(resp)
 			if err := c.wait(ctx, attempt, after); err != nil {
@@ -101,6 +118,25 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, e
 	}
+}
+
+// exhausted marks an error that do() already retried max_retries times, so that the
+// blob-level retry does not multiply the attempts.
+type exhausted struct{ error }
+
+func (e exhausted) Unwrap() error { return e.error }
+
+// sameHost reports whether u is on the registry's own host (default ports aside):
+// only there do its credentials belong.
+func sameHost(u *url.URL, host string) bool {
+	return strings.EqualFold(withoutDefaultPort(u.Scheme, u.Host), withoutDefaultPort(u.Scheme, host))
+}
+
+func withoutDefaultPort(scheme, host string) string {
+	if h, port, err := net.SplitHostPort(host); err == nil && (scheme == "https" && port == "443" || scheme == "http" && port == "80") {
+		return h
+	}
+	return host
 }
 
 func (c *Client) newHTTPRequest(ctx context.Context, r *request) (*http.Request, error) {

@@ -72,6 +72,9 @@ func (c *Client) putChunked(ctx context.Context, u *upload, desc ocispec.Descrip
 				return werr
 			}
 			if acked, err = c.uploadOffset(ctx, u); err != nil {
+				if ctx.Err() != nil || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrDenied) {
+					return err
+				}
 				return fmt.Errorf("%w: %w", errSessionLost, err)
 			}
 		}

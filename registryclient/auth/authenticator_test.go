@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -207,4 +208,27 @@ func TestConcurrentRequestsShareOneTokenRequest(t *testing.T) {
 			t.Errorf("token requests = %d, want 1", n)
 		}
 	})
+}
+
+func TestTokenEndpointBlipsAreRetried(t *testing.T) {
+	var calls atomic.Int32
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte(`{"token":"fresh"}`))
+	}))
+	defer tokens.Close()
+	a := New(tokens.Client(), staticCreds{})
+	resp := &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{
+		"Www-Authenticate": {`Bearer realm="` + tokens.URL + `/token",service="reg"`},
+	}}
+	if err := a.Challenge(context.Background(), "reg.example", []Scope{{Repository: "app", Actions: []string{"pull"}}}, resp); err != nil {
+		t.Fatalf("challenge after one 503 from the token endpoint: %v", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d token requests, want 2 (one 503, one retry)", n)
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,27 +39,67 @@ type tokenKey struct {
 	host, realm, service, scopes string
 }
 
+// tokenAttempts bounds how often a token request is sent when the token endpoint
+// answers 408, 429 or 5xx or drops the connection (auth.docker.io has bad minutes too).
+const tokenAttempts = 4
+
 // fetchToken asks the realm the registry named for a token: an OAuth2 refresh_token
 // POST for an identity token, otherwise a GET with basic credentials or none.
 func (a *Authenticator) fetchToken(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (token, error) {
+	for attempt := 1; ; attempt++ {
+		t, retryAfter, err := a.fetchTokenOnce(ctx, host, ch, scopes, cred)
+		if err == nil || retryAfter < 0 || attempt == tokenAttempts || ctx.Err() != nil {
+			return t, err
+		}
+		wait := retryAfter
+		if wait == 0 {
+			wait = time.Duration(attempt) * 200 * time.Millisecond
+		}
+		timer := time.NewTimer(min(wait, 30*time.Second))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return token{}, ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// fetchTokenOnce makes one token request. retryAfter is negative when trying again
+// cannot help, else the wait the endpoint asked for (0 for "back off as you like").
+func (a *Authenticator) fetchTokenOnce(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (t token, retryAfter time.Duration, err error) {
 	req, err := tokenRequest(ctx, ch, scopes, cred)
 	if err != nil {
-		return token{}, &Error{Host: host, Reason: err.Error()}
+		return token{}, -1, &Error{Host: host, Reason: err.Error()}
 	}
 	sent := a.now()
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return token{}, fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
+		retryAfter = -1
+		var netErr *net.OpError
+		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			retryAfter = 0 // a dropped connection; a refused redirect is not retried
+		}
+		return token{}, retryAfter, fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return token{}, tokenStatusError(host, req.URL.Host, resp, cred)
+		retryAfter = -1
+		switch resp.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			retryAfter = 0
+			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+				retryAfter = time.Duration(s) * time.Second
+			}
+		}
+		return token{}, retryAfter, tokenStatusError(host, req.URL.Host, resp, cred)
 	}
-	t, err := decodeToken(resp.Body, sent)
+	t, err = decodeToken(resp.Body, sent)
 	if err != nil {
-		return token{}, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
+		return token{}, -1, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
-	return t, nil
+	return t, 0, nil
 }
 
 func tokenRequest(ctx context.Context, ch hostChallenge, scopes scopeSet, cred Credential) (*http.Request, error) {
