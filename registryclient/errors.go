@@ -72,6 +72,13 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
+// About reports whether the failed request was about ref's repository on ref's
+// registry, to tell a failure at the destination from one at the source.
+func (e *Error) About(ref Reference) bool {
+	host, path, _ := strings.Cut(e.URL, "/")
+	return strings.EqualFold(host, ref.apiHost()) && strings.HasPrefix("/"+path, "/v2/"+ref.Repository+"/")
+}
+
 // Temporary reports whether repeating the same request later may succeed.
 func (e *Error) Temporary() bool { return retryableStatus(e.Status) }
 

@@ -45,6 +45,13 @@ func (p Platform) String() string {
 	return s
 }
 
+// Normal is p with the variant containerd assumes when none is given (arm64 is v8, arm
+// is v7), so two spellings of one platform compare equal.
+func (p Platform) Normal() Platform {
+	p.Variant = normalVariant(p.Architecture, p.Variant)
+	return p
+}
+
 // matches reports whether an index entry's platform is this one. Variants are compared
 // after the defaults containerd applies (arm64 is v8, arm is v7), so "linux/arm64"
 // finds a child labelled linux/arm64/v8 and the other way round, and "linux/arm" is v7.

@@ -131,6 +131,8 @@ func copyFailed(err error, t target) diagnostics {
 	switch {
 	case errors.Is(err, registryclient.ErrPlatformNotFound):
 		attr = "platform"
+	case errors.Is(err, registryclient.ErrNotFound) && atDestination(err, t):
+		attr = "destination"
 	case errors.Is(err, registryclient.ErrNotFound):
 		attr = "source"
 	}
@@ -139,19 +141,31 @@ func copyFailed(err error, t target) diagnostics {
 	return diags
 }
 
+// atDestination reports whether the registry request that failed was about the
+// destination repository rather than the source.
+func atDestination(err error, t target) bool {
+	var re *registryclient.Error
+	return errors.As(err, &re) && re.About(t.destination) && !re.About(t.source)
+}
+
 // nextStep tells the user what to do about an error.
 func nextStep(err error, t target) string {
 	hosts := t.source.Registry
 	if t.destination.Registry != t.source.Registry {
 		hosts += " and " + t.destination.Registry
 	}
+	dst := atDestination(err, t)
 	switch {
 	case errors.Is(err, registryclient.ErrUnauthorized):
 		return fmt.Sprintf("The registry refused the credentials: check the provider's registry_auth block or the Docker config for %s.", hosts)
+	case errors.Is(err, registryclient.ErrDenied) && dst:
+		return fmt.Sprintf("The credentials for %s lack permission to push to %s: grant write access, or check the registry_auth block for %s.", t.destination.Registry, t.destination.Name(), t.destination.Registry)
 	case errors.Is(err, registryclient.ErrDenied):
 		return fmt.Sprintf("The credentials lack permission: pulling needs read access to %s, pushing needs write access to %s.", t.source.Name(), t.destination.Name())
 	case errors.Is(err, registryclient.ErrPlatformNotFound):
 		return "Choose one of the platforms the source offers, or remove platform to copy them all."
+	case errors.Is(err, registryclient.ErrNotFound) && dst:
+		return fmt.Sprintf("The destination repository %s does not exist and pushing did not create it: create it first (Amazon ECR, for one, needs that), or allow the registry to create repositories on push.", t.destination.Name())
 	case errors.Is(err, registryclient.ErrNotFound):
 		return fmt.Sprintf("Check that %s exists and that the credentials for %s can see it.", t.source, t.source.Registry)
 	case errors.Is(err, registryclient.ErrTooManyRequests):

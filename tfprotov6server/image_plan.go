@@ -102,12 +102,13 @@ func normalDestination(s string) string {
 	return ref.String()
 }
 
+// normalPlatform spells a platform the way it selects: linux/arm64 is linux/arm64/v8.
 func normalPlatform(s string) string {
 	p, err := registryclient.ParsePlatform(s)
 	if err != nil {
 		return s
 	}
-	return p.String()
+	return p.Normal().String()
 }
 
 // destinationChanged reports whether the image is to live somewhere else. An imported

@@ -2,11 +2,14 @@ package tfprotov6server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
 )
 
 const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -107,6 +110,7 @@ func TestPlanCases(t *testing.T) {
 		{"nothing changed plans nothing", ptr(stored(base)), base, pushedHere, false, false},
 		{"a new source tag is an in-place update", ptr(stored(base)), withSource(base, "alpine:3.21"), pushedHere, true, false},
 		{"a new platform is an in-place update", ptr(stored(base)), withPlatform(base, "linux/arm64"), pushedHere, true, false},
+		{"a new spelling of the same platform changes nothing", ptr(stored(withPlatform(base, "linux/arm64"))), withPlatform(base, "linux/arm64/v8"), pushedHere, false, false},
 		{"a new spelling of the same source changes nothing", ptr(stored(base)), withSource(base, "docker.io/library/alpine:3.20"), pushedHere, false, false},
 		{"a new destination replaces", ptr(stored(base)), withDestination(base, "r.io/other/app"), pushedHere, true, true},
 		{"an unknown destination replaces", ptr(stored(base)), image{Source: base.Source, Destination: unknownString, Platform: nullString}, pushedHere, true, true},
@@ -180,5 +184,34 @@ func TestUnknownTypeIsADiagnostic(t *testing.T) {
 	resp, err := newServer("test").PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{TypeName: "imagesync_nope"})
 	if err != nil || len(resp.Diagnostics) != 1 || !strings.Contains(resp.Diagnostics[0].Detail, "imagesync_nope") {
 		t.Errorf("err %v, diagnostics %+v", err, resp.Diagnostics)
+	}
+}
+
+func TestCopyFailureNamesTheSideThatFailed(t *testing.T) {
+	src, _ := registryclient.ParseReference("ghcr.io/org/app:1.0")
+	dst, _ := registryclient.ParseReference("123.dkr.ecr.eu-west-1.amazonaws.com/mirror/app")
+	tgt := target{source: src, destination: dst}
+	for _, tc := range []struct {
+		name, attr, advice string
+		err                error
+	}{
+		{"a destination repository that does not exist", "destination", "create it first",
+			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Status: 404, Errors: []registryclient.ErrorDetail{{Code: "NAME_UNKNOWN"}}}},
+		{"a source tag that does not exist", "source", "Check that ghcr.io/org/app:1.0 exists",
+			&registryclient.Error{Method: "GET", URL: "ghcr.io/v2/org/app/manifests/1.0", Status: 404, Errors: []registryclient.ErrorDetail{{Code: "MANIFEST_UNKNOWN"}}}},
+		{"no push permission at the destination", "", "lack permission to push",
+			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Status: 403, Errors: []registryclient.ErrorDetail{{Code: "DENIED"}}}},
+	} {
+		t.Run(tc.name+" is reported on "+tc.attr, func(t *testing.T) {
+			diags := copyFailed(fmt.Errorf("copy: %w", tc.err), tgt)
+			d := diags[0]
+			wantPath := tftypes.NewAttributePath().WithAttributeName(tc.attr)
+			if tc.attr == "" {
+				wantPath = nil
+			}
+			if (d.Attribute == nil) != (wantPath == nil) || (wantPath != nil && !d.Attribute.Equal(wantPath)) || !strings.Contains(d.Detail, tc.advice) {
+				t.Errorf("diagnostic on %v: %s", d.Attribute, d.Detail)
+			}
+		})
 	}
 }

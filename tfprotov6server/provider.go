@@ -142,7 +142,12 @@ func readProviderConfig(dv *tfprotov6.DynamicValue) (providerConfig, diagnostics
 	} else if n.known() {
 		cfg.maxRetries = int(n.Value)
 	}
-	if b, err := asBool(attrs["allow_nondistributable_artifacts"]); err == nil {
+	switch b, err := asBool(attrs["allow_nondistributable_artifacts"]); {
+	case err != nil:
+		diags.bug(err)
+	case b.Unknown:
+		unknown("allow_nondistributable_artifacts")
+	default:
 		cfg.allowNondistributable = b.Value
 	}
 
@@ -194,19 +199,31 @@ func readRegistryAuth(v tftypes.Value, diags *diagnostics, unknown func(string))
 	seen := map[string]bool{}
 	for _, b := range blocks {
 		var e auth.Entry
+		partial := false // some value is known only after apply: check the block then
 		for name, dst := range map[string]*string{"address": &e.Address, "username": &e.Username, "password": &e.Password, "config_file": &e.ConfigFile} {
 			s, err := asString(b[name])
 			switch {
 			case err != nil:
 				diags.bug(err)
 			case s.Unknown:
+				partial = true
 				unknown("registry_auth." + name)
 			default:
 				*dst = s.Value
 			}
 		}
-		if d, err := asBool(b["auth_disabled"]); err == nil {
+		switch d, err := asBool(b["auth_disabled"]); {
+		case err != nil:
+			diags.bug(err)
+		case d.Unknown:
+			partial = true
+			unknown("registry_auth.auth_disabled")
+		default:
 			e.Disabled = d.Value
+		}
+		if partial {
+			entries = append(entries, e)
+			continue
 		}
 		switch {
 		case strings.Contains(e.Address, "://") || strings.Contains(strings.TrimSuffix(e.Address, "/"), "/"):

@@ -73,6 +73,16 @@ func TestProviderConfigDiagnostics(t *testing.T) {
 			}
 		})
 	}
+	t.Run("blocks whose values come from variables are checked once they are known", func(t *testing.T) {
+		unknown := tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+		resp, _ := newServer("test").ValidateProviderConfig(context.Background(), &tfprotov6.ValidateProviderConfigRequest{Config: providerValue(t, nil,
+			map[string]tftypes.Value{"address": unknown, "username": str("u"), "password": str("p")},
+			map[string]tftypes.Value{"address": unknown, "username": str("u"), "password": str("p")},
+			map[string]tftypes.Value{"address": str("r.io"), "username": unknown, "password": str("p")})})
+		if len(resp.Diagnostics) != 0 {
+			t.Errorf("diagnostics %+v, want none while values are unknown", resp.Diagnostics)
+		}
+	})
 	t.Run("a full valid configuration configures", func(t *testing.T) {
 		resp, err := newServer("test").ConfigureProvider(context.Background(), &tfprotov6.ConfigureProviderRequest{Config: providerValue(t,
 			map[string]tftypes.Value{"max_parallel_transfers": tftypes.NewValue(tftypes.Number, 8), "max_retries": tftypes.NewValue(tftypes.Number, 0)},
