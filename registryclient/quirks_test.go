@@ -473,3 +473,27 @@ func TestInsecureRegistryOnPort80FallsBackToPlainHTTP(t *testing.T) {
 		t.Errorf("plain HTTP on :80 with nothing on :443: %v", err)
 	}
 }
+
+func TestALostAnswerToTheClosingPutIsNotAFailure(t *testing.T) {
+	for _, chunk := range []int64{DefaultChunkSize, 1000} {
+		t.Run(fmt.Sprintf("chunk size %d", chunk), func(t *testing.T) {
+			src, dst := newFakeRegistry(t), newFakeRegistry(t)
+			_, layers := src.seedImage("app", "v1", 2500)
+			var lost atomic.Bool
+			dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPut && r.URL.Query().Get("digest") == layers[0].Digest.String() && !lost.Swap(true) {
+					// Store the blob, then drop the connection before answering.
+					dst.serve(httptest.NewRecorder(), r)
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.Close()
+					return true
+				}
+				return false
+			}
+			copyAndCheck(t, testClient(WithChunkSize(chunk)), src, "app:v1", dst, "app:v1")
+			if n := dst.count("POST "); n != 2 {
+				t.Errorf("%d upload sessions, want 2: the stored layer must not be sent again", n)
+			}
+		})
+	}
+}

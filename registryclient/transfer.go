@@ -38,10 +38,6 @@ func (c *Client) transferBlob(ctx context.Context, src, dst Reference, desc ocis
 		if werr := c.wait(ctx, attempt, 0); werr != nil {
 			return werr
 		}
-		// The answer to the closing PUT may be what was lost, not the blob.
-		if exists, herr := c.blobExists(ctx, dst, desc.Digest, push(dst)); herr == nil && exists {
-			return nil
-		}
 	}
 }
 
@@ -72,7 +68,7 @@ func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.
 }
 
 // upload sends desc into the open session u: in one PUT, or in chunks when it is large.
-// A failed upload is cancelled.
+// A failed upload is cancelled, unless the blob arrived after all.
 func (c *Client) upload(ctx context.Context, u *upload, src Reference, desc ocispec.Descriptor, early *earlyOpen) error {
 	var err error
 	if desc.Size > c.chunkSize {
@@ -95,6 +91,10 @@ func (c *Client) upload(ctx context.Context, u *upload, src Reference, desc ocis
 		}
 	}
 	if err != nil {
+		// What was lost may be only the answer to the closing PUT, with the blob stored.
+		if exists, herr := c.blobExists(ctx, u.ref, desc.Digest, push(u.ref)); herr == nil && exists {
+			return nil
+		}
 		c.cancel(ctx, u)
 	}
 	return err
