@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -107,18 +106,6 @@ func TestParseRange(t *testing.T) {
 		if got, ok := parseRange(tc.in); got != tc.want || ok != tc.ok {
 			t.Errorf("parseRange(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	if got := retryAfter("3"); got != 3*time.Second {
-		t.Errorf("seconds: %s", got)
-	}
-	if got := retryAfter(time.Now().Add(10 * time.Second).UTC().Format(http.TimeFormat)); got < 8*time.Second || got > 10*time.Second {
-		t.Errorf("HTTP date: %s", got)
-	}
-	if got := retryAfter("soon"); got != 0 {
-		t.Errorf("garbage: %s", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -80,7 +81,7 @@ func (e *Error) About(ref Reference) bool {
 }
 
 // Temporary reports whether repeating the same request later may succeed.
-func (e *Error) Temporary() bool { return retryableStatus(e.Status) }
+func (e *Error) Temporary() bool { return retry.Status(e.Status) }
 
 func (e *Error) hasCode(codes ...string) bool {
 	for _, d := range e.Errors {
@@ -106,17 +107,6 @@ func newError(resp *http.Response) *Error {
 		e.Body = strings.TrimSpace(string(body[:min(len(body), 200)]))
 	}
 	return e
-}
-
-// retryableStatus is the status table's "back off and try again" row.
-func retryableStatus(status int) bool {
-	switch status {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // request is one registry call described as data; Client.do owns sending it, auth,
@@ -101,13 +100,13 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 				attempt--
 				continue
 			}
-		case retryableStatus(resp.StatusCode) && !r.once:
+		case retry.Status(resp.StatusCode) && !r.once:
 			if attempt >= c.maxRetries {
 				e := newError(resp)
 				resp.Body.Close()
 				return nil, exhausted{e}
 			}
-			after := retryAfter(resp.Header.Get("Retry-After"))
+			after := retry.After(resp.Header.Get("Retry-After"))
 			drain(resp)
 			if err := c.wait(ctx, attempt, after); err != nil {
 				return nil, err
@@ -189,36 +188,9 @@ func (c *Client) scheme(host string) string {
 	return "https"
 }
 
-// wait sleeps before retry number attempt+1: the registry's Retry-After when it gave
-// one, else exponential backoff with full jitter.
+// wait sleeps before retry number attempt+1, as the registry asked or with backoff.
 func (c *Client) wait(ctx context.Context, attempt int, after time.Duration) error {
-	d := after
-	if d <= 0 {
-		ceiling := c.backoffBase << min(attempt, 6)
-		d = ceiling/2 + rand.N(ceiling/2+1)
-	}
-	t := time.NewTimer(min(d, 2*time.Minute))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// retryAfter parses a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
+	return retry.Wait(ctx, c.backoffBase, attempt, after)
 }
 
 // log reports one exchange. The query is left out: upload Locations carry opaque

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 const (
@@ -43,63 +43,46 @@ type tokenKey struct {
 // answers 408, 429 or 5xx or drops the connection (auth.docker.io has bad minutes too).
 const tokenAttempts = 4
 
+// tokenBackoff is the first wait before asking a failing token endpoint again.
+const tokenBackoff = 200 * time.Millisecond
+
 // fetchToken asks the realm the registry named for a token: an OAuth2 refresh_token
 // POST for an identity token, otherwise a GET with basic credentials or none.
 func (a *Authenticator) fetchToken(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (token, error) {
-	for attempt := 1; ; attempt++ {
-		t, retryAfter, err := a.fetchTokenOnce(ctx, host, ch, scopes, cred)
-		if err == nil || retryAfter < 0 || attempt == tokenAttempts || ctx.Err() != nil {
+	for attempt := 0; ; attempt++ {
+		t, again, after, err := a.fetchTokenOnce(ctx, host, ch, scopes, cred)
+		if err == nil || !again || attempt+1 == tokenAttempts || ctx.Err() != nil {
 			return t, err
 		}
-		wait := retryAfter
-		if wait == 0 {
-			wait = time.Duration(attempt) * 200 * time.Millisecond
-		}
-		timer := time.NewTimer(min(wait, 30*time.Second))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return token{}, ctx.Err()
-		case <-timer.C:
+		if werr := retry.Wait(ctx, tokenBackoff, attempt, after); werr != nil {
+			return token{}, werr
 		}
 	}
 }
 
-// fetchTokenOnce makes one token request. retryAfter is negative when trying again
-// cannot help, else the wait the endpoint asked for (0 for "back off as you like").
-func (a *Authenticator) fetchTokenOnce(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (t token, retryAfter time.Duration, err error) {
+// fetchTokenOnce makes one token request. again says whether asking again may help,
+// after how long the endpoint asked us to wait (0: back off as we like).
+func (a *Authenticator) fetchTokenOnce(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (t token, again bool, after time.Duration, err error) {
 	req, err := tokenRequest(ctx, ch, scopes, cred)
 	if err != nil {
-		return token{}, -1, &Error{Host: host, Reason: err.Error()}
+		return token{}, false, 0, &Error{Host: host, Reason: err.Error()}
 	}
 	sent := a.now()
 	resp, err := a.client.Do(req)
 	if err != nil {
-		retryAfter = -1
-		var netErr *net.OpError
-		if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			retryAfter = 0 // a dropped connection; a refused redirect is not retried
-		}
-		return token{}, retryAfter, fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
+		return token{}, retry.Transport(err), 0,
+			fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		retryAfter = -1
-		switch resp.StatusCode {
-		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			retryAfter = 0
-			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-				retryAfter = time.Duration(s) * time.Second
-			}
-		}
-		return token{}, retryAfter, tokenStatusError(host, req.URL.Host, resp, cred)
+		return token{}, retry.Status(resp.StatusCode), retry.After(resp.Header.Get("Retry-After")),
+			tokenStatusError(host, req.URL.Host, resp, cred)
 	}
 	t, err = decodeToken(resp.Body, sent)
 	if err != nil {
-		return token{}, -1, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
+		return token{}, false, 0, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
-	return t, 0, nil
+	return t, false, 0, nil
 }
 
 func tokenRequest(ctx context.Context, ch hostChallenge, scopes scopeSet, cred Credential) (*http.Request, error) {
