@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/flight"
 )
 
 // Client talks to OCI registries. It is safe for concurrent use.
@@ -32,7 +33,7 @@ type Client struct {
 	allowNondistributable bool
 	userAgent             string
 
-	uploads flight[struct{}] // one upload of a blob per destination repository at a time
+	uploads flight.Group[string, struct{}] // one upload of a blob per destination repository at a time
 	logf    Logger
 }
 

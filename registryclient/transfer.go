@@ -11,7 +11,7 @@ import (
 // into one repository at the same time share a single upload.
 func (c *Client) copyBlob(ctx context.Context, src, dst Reference, desc ocispec.Descriptor) error {
 	key := dst.apiHost() + "/" + dst.Repository + "@" + desc.Digest.String()
-	_, err := c.uploads.do(ctx, key, func() (struct{}, error) {
+	_, err := c.uploads.Do(ctx, key, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.transferBlob(ctx, src, dst, desc)
 	})
 	return err

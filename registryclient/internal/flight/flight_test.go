@@ -1,4 +1,4 @@
-package registryclient
+package flight
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 
 func TestFlight(t *testing.T) {
 	t.Run("callers of one key share one run", func(t *testing.T) {
-		var f flight[int]
+		var f Group[string, int]
 		var runs atomic.Int32
 		release := make(chan struct{})
 		results := make(chan int, 5)
 		for range 5 {
 			go func() {
-				v, _ := f.do(context.Background(), "k", func() (int, error) {
+				v, _ := f.Do(context.Background(), "k", func(context.Context) (int, error) {
 					runs.Add(1)
 					<-release
 					return 42, nil
@@ -35,10 +35,10 @@ func TestFlight(t *testing.T) {
 		}
 	})
 	t.Run("a run cancelled by its own caller is run again for a live waiter", func(t *testing.T) {
-		var f flight[int]
+		var f Group[string, int]
 		leaderCtx, cancelLeader := context.WithCancel(context.Background())
 		started := make(chan struct{})
-		go f.do(leaderCtx, "k", func() (int, error) {
+		go f.Do(leaderCtx, "k", func(context.Context) (int, error) {
 			close(started)
 			<-leaderCtx.Done()
 			return 0, leaderCtx.Err()
@@ -46,7 +46,7 @@ func TestFlight(t *testing.T) {
 		<-started
 		done := make(chan int)
 		go func() {
-			v, err := f.do(context.Background(), "k", func() (int, error) { return 7, nil })
+			v, err := f.Do(context.Background(), "k", func(context.Context) (int, error) { return 7, nil })
 			if err != nil {
 				t.Errorf("waiter: %v", err)
 			}

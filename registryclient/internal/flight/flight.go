@@ -1,0 +1,59 @@
+// Package flight runs one call per key at a time and hands its result to every caller
+// that asks for the same key while it runs: ten resources that need one token cost one
+// token request, and two copies of one layer into a repository upload it once.
+package flight
+
+import (
+	"context"
+	"sync"
+)
+
+// Group holds the calls running now, one per key. The zero Group is ready to use.
+type Group[K comparable, V any] struct {
+	mu    sync.Mutex
+	calls map[K]*call[V]
+}
+
+type call[V any] struct {
+	done  chan struct{}
+	value V
+	err   error
+	// canceled is set when the running caller's own context ended: its error says
+	// nothing about the callers still waiting, so one of them runs the call again.
+	canceled bool
+}
+
+// Do runs fn for key, or waits for the run already under way and returns its result.
+// fn gets the context of the caller that runs it.
+func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
+	for {
+		g.mu.Lock()
+		if g.calls == nil {
+			g.calls = map[K]*call[V]{}
+		}
+		if c, running := g.calls[key]; running {
+			g.mu.Unlock()
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				var zero V
+				return zero, ctx.Err()
+			}
+			if c.canceled && ctx.Err() == nil {
+				continue
+			}
+			return c.value, c.err
+		}
+		c := &call[V]{done: make(chan struct{})}
+		g.calls[key] = c
+		g.mu.Unlock()
+
+		c.value, c.err = fn(ctx)
+		c.canceled = c.err != nil && ctx.Err() != nil
+		g.mu.Lock()
+		delete(g.calls, key)
+		g.mu.Unlock()
+		close(c.done)
+		return c.value, c.err
+	}
+}
