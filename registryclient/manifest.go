@@ -137,14 +137,14 @@ func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, erro
 
 // PutManifest pushes m under ref's tag, or by its digest when ref has no tag.
 func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) error {
-	id := m.Digest.String()
+	at := ref.WithDigest(m.Digest)
 	if ref.Tag != "" {
-		id = ref.Tag
+		at = ref.WithTag(ref.Tag)
 	}
 	resp, err := c.do(ctx, &request{
 		method: http.MethodPut,
 		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + id,
+		path:   "/v2/" + ref.Repository + "/manifests/" + at.identifier(),
 		header: http.Header{"Content-Type": {m.MediaType}},
 		body:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
 		size:   int64(len(m.Body)),
@@ -152,11 +152,11 @@ func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) err
 		expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
 	})
 	if err != nil {
-		return fmt.Errorf("put manifest %s: %w", ref.WithTag(id), err)
+		return fmt.Errorf("put manifest %s: %w", at, err)
 	}
 	drain(resp)
 	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
-		return fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", ref.WithTag(id), got, m.Digest, ErrDigestMismatch)
+		return fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", at, got, m.Digest, ErrDigestMismatch)
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 				}
 				continue
 			}
-			err = fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), transportError(err))
+			err = r.failed(transportError(err))
 			if !r.once {
 				err = exhausted{err}
 			}
@@ -92,7 +92,7 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		case resp.StatusCode == http.StatusUnauthorized && ours:
 			if err := c.auth.Challenge(ctx, r.host, r.scopes, resp); err != nil {
 				drain(resp)
-				return nil, fmt.Errorf("%s %s%s: %w", r.method, r.host, r.displayPath(), err)
+				return nil, r.failed(err)
 			}
 			if !reauthenticated {
 				reauthenticated = true
@@ -220,11 +220,13 @@ func transportError(err error) error {
 	return err
 }
 
-func (r *request) displayPath() string {
+// failed names the request in an error: method, host and path, never the query.
+func (r *request) failed(err error) error {
+	path := r.path
 	if r.loc != nil {
-		return r.loc.Path
+		path = r.loc.Path
 	}
-	return r.path
+	return fmt.Errorf("%s %s%s: %w", r.method, r.host, path, err)
 }
 
 func expected(status int, want []int) bool {
