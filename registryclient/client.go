@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/flight"
 )
@@ -33,8 +35,9 @@ type Client struct {
 	allowNondistributable bool
 	userAgent             string
 
-	uploads flight.Group[string, struct{}] // one upload of a blob per destination repository at a time
-	logf    Logger
+	uploads     flight.Group[string, struct{}]           // one upload of a blob per destination repository at a time
+	compressing flight.Group[string, ocispec.Descriptor] // one compression of a layer per destination repository at a time
+	logf        Logger
 }
 
 // Logger receives one line per registry answer: method, URL without its query, status

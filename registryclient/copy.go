@@ -3,14 +3,11 @@ package registryclient
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // CopyOptions says what Copy copies.
@@ -18,6 +15,14 @@ type CopyOptions struct {
 	// Platform, when set, copies only the matching child of an index; the destination
 	// then holds that single-platform manifest.
 	Platform *Platform
+	// Compress gzip-compresses layers the source holds uncompressed (a docker-save
+	// archive's) on their way to the destination; the manifest pushed then names the
+	// compressed layers. Layers already compressed travel as they are.
+	Compress bool
+	// Compressed remembers earlier compressions: uncompressed digest (diffID) →
+	// compressed layer. A layer found here and at the destination is neither read nor
+	// compressed again.
+	Compressed map[digest.Digest]ocispec.Descriptor
 }
 
 // CopyResult describes what the destination holds after a Copy.
@@ -26,6 +31,8 @@ type CopyResult struct {
 	MediaType string
 	Tag       string // the tag written; empty when the image was pushed by digest only
 	Unchanged bool   // the destination already held this image; nothing was written
+	// Compressed is every compression this copy used: diffID → compressed layer.
+	Compressed map[digest.Digest]ocispec.Descriptor
 }
 
 // DestinationTag is the tag a copy writes: the destination's own tag, else the source's
@@ -41,56 +48,83 @@ func DestinationTag(src, dst Reference) string {
 	return src.Tag
 }
 
-// Copy copies src to dst, preserving every digest byte for byte. Blobs and child
-// manifests the destination already has are skipped, blobs on the same registry are
-// mounted instead of transferred, and a manifest is pushed only after everything it
-// refers to is in place, so a failed copy never leaves a tag on a broken image.
+// Copy copies the image src names to dst, preserving every digest byte for byte; dst
+// gets src's tag when it has none of its own.
 func (c *Client) Copy(ctx context.Context, src, dst Reference, opts CopyOptions) (CopyResult, error) {
-	m, err := c.Resolve(ctx, src, opts.Platform)
+	root, err := c.GetManifest(ctx, src)
 	if err != nil {
 		return CopyResult{}, err
 	}
-	res := CopyResult{Digest: m.Digest, MediaType: m.MediaType, Tag: DestinationTag(src, dst)}
+	if tag := DestinationTag(src, dst); tag != "" {
+		dst = dst.WithTag(tag)
+	}
+	return c.CopyFrom(ctx, c.Repository(src), root, dst, opts)
+}
+
+// CopyFrom copies the image whose root manifest is root from src into dst, under dst's
+// tag or, without one, by digest. This is the one manifest walk: blobs and child
+// manifests the destination already has are skipped, blobs on the same registry are
+// mounted instead of moved, every byte read is verified against its digest, and a
+// manifest is pushed only after everything it refers to is in place, so a failed copy
+// never leaves a tag on a broken image.
+func (c *Client) CopyFrom(ctx context.Context, src Source, root Manifest, dst Reference, opts CopyOptions) (CopyResult, error) {
+	m, err := c.ResolveFrom(ctx, src, root, opts.Platform)
+	if err != nil {
+		return CopyResult{}, err
+	}
+	if IsIndex(m.MediaType) {
+		opts.Compress = false // a child's digest is fixed by its index: never rewrite it
+	}
+	w := &walk{c: c, src: src, opts: opts, compressed: newCompressions(opts.Compressed)}
+	if opts.Compress {
+		if planned, ok := w.compressed.rewrite(m); ok {
+			m = planned
+		}
+	}
+	res := CopyResult{Digest: m.Digest, MediaType: m.MediaType, Tag: dst.Tag}
 	target := dst.WithDigest(m.Digest)
-	if res.Tag != "" {
-		target = dst.WithTag(res.Tag)
+	if dst.Tag != "" {
+		target = dst.WithTag(dst.Tag)
 	}
 	have, err := c.headManifest(ctx, target, push(target))
 	switch {
 	case err == nil && have.Digest == m.Digest:
 		res.Unchanged = true
+		res.Compressed = w.compressed.used()
 		return res, nil
 	case err != nil && !isNotFound(err):
-		return CopyResult{}, fmt.Errorf("copy %s to %s: %w", src, target, err)
+		return CopyResult{}, err
 	}
-	if err := c.copyManifest(ctx, src, target, m); err != nil {
-		return CopyResult{}, fmt.Errorf("copy %s to %s: %w", src, target, err)
+	pushed, err := w.manifest(ctx, target, m)
+	if err != nil {
+		return CopyResult{}, err
 	}
+	res.Digest, res.MediaType = pushed.Digest, pushed.MediaType
+	res.Compressed = w.compressed.used()
 	return res, nil
 }
 
-// Resolve reads the manifest that copying src with platform p would push: src's own
-// manifest, or the child of its index that matches p.
-func (c *Client) Resolve(ctx context.Context, src Reference, p *Platform) (Manifest, error) {
-	m, err := c.GetManifest(ctx, src)
-	if err != nil || p == nil {
-		return m, err
+// ResolveFrom returns the manifest that copying root from src with platform p pushes:
+// root itself, or the child of root's index that matches p.
+func (c *Client) ResolveFrom(ctx context.Context, src Source, root Manifest, p *Platform) (Manifest, error) {
+	if p == nil {
+		return root, nil
 	}
-	parsed, err := m.parse()
+	parsed, err := root.parse()
 	if err != nil {
 		return Manifest{}, err
 	}
-	if !IsIndex(m.MediaType) {
-		if err := c.checkPlatform(ctx, src, parsed.Config, *p); err != nil {
+	if !IsIndex(root.MediaType) {
+		if err := checkPlatform(ctx, src, parsed.Config, *p); err != nil {
 			return Manifest{}, err
 		}
-		return m, nil
+		return root, nil
 	}
 	child, ok := selectPlatform(parsed.Manifests, *p)
 	if !ok {
 		return Manifest{}, fmt.Errorf("%s has no %s image; it offers %s: %w", src, p, platforms(parsed.Manifests), ErrPlatformNotFound)
 	}
-	cm, err := c.GetManifest(ctx, src.WithDigest(child.Digest))
+	cm, err := readManifest(ctx, src, child)
 	if err != nil {
 		return Manifest{}, err
 	}
@@ -100,12 +134,21 @@ func (c *Client) Resolve(ctx context.Context, src Reference, p *Platform) (Manif
 	return cm, nil
 }
 
+// Resolve reads the manifest that copying src with platform p would push.
+func (c *Client) Resolve(ctx context.Context, src Reference, p *Platform) (Manifest, error) {
+	root, err := c.GetManifest(ctx, src)
+	if err != nil {
+		return Manifest{}, err
+	}
+	return c.ResolveFrom(ctx, c.Repository(src), root, p)
+}
+
 // checkPlatform reads a single-platform image's config to make sure it is platform p.
-func (c *Client) checkPlatform(ctx context.Context, src Reference, config ocispec.Descriptor, p Platform) error {
+func checkPlatform(ctx context.Context, src Source, config ocispec.Descriptor, p Platform) error {
 	if config.Size > maxManifestSize {
 		return fmt.Errorf("%s: config of %d bytes: %w", src, config.Size, ErrManifestTooLarge)
 	}
-	rc, err := c.OpenBlob(ctx, src, config)
+	rc, err := openVerified(ctx, src, config)
 	if err != nil {
 		return err
 	}
@@ -125,63 +168,71 @@ func (c *Client) checkPlatform(ctx context.Context, src Reference, config ocispe
 	return nil
 }
 
-// copyManifest copies everything m refers to from src's repository into dst's, then m
-// itself, under dst's tag or, without one, by digest.
-func (c *Client) copyManifest(ctx context.Context, src, dst Reference, m Manifest) error {
-	p, err := m.parse()
-	if err != nil {
-		return err
-	}
-	g := newGroup(ctx, cap(c.transfers))
-	if IsIndex(m.MediaType) {
-		for _, child := range p.Manifests {
-			g.Go(func(ctx context.Context) error { return c.copyChild(ctx, src, dst, child) })
-		}
-	} else {
-		for _, blob := range append([]ocispec.Descriptor{p.Config}, p.Layers...) {
-			if nondistributable(blob.MediaType) && !c.allowNondistributable {
-				continue
-			}
-			g.Go(func(ctx context.Context) error { return c.copyBlob(ctx, src, dst, blob) })
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return c.PutManifest(ctx, dst, m)
+// walk is one copy in progress.
+type walk struct {
+	c          *Client
+	src        Source
+	opts       CopyOptions
+	compressed *compressions
 }
 
-// copyChild copies one manifest of an index, unless the destination already has it.
-func (c *Client) copyChild(ctx context.Context, src, dst Reference, child ocispec.Descriptor) error {
-	_, err := c.headManifest(ctx, dst.WithDigest(child.Digest), push(dst))
+// manifest copies everything m refers to into dst's repository, then m itself, under
+// dst's tag or, without one, by digest. It returns what was pushed: m, or m with its
+// layers compressed.
+func (w *walk) manifest(ctx context.Context, dst Reference, m Manifest) (Manifest, error) {
+	p, err := m.parse()
+	if err != nil {
+		return Manifest{}, err
+	}
+	g := newGroup(ctx, cap(w.c.transfers))
+	if IsIndex(m.MediaType) {
+		for _, child := range p.Manifests {
+			g.Go(func(ctx context.Context) error { return w.child(ctx, dst, child) })
+		}
+	} else {
+		layers := make([]ocispec.Descriptor, len(p.Layers))
+		copy(layers, p.Layers)
+		for i, blob := range layers {
+			if nondistributable(blob.MediaType) && !w.c.allowNondistributable {
+				continue
+			}
+			if w.opts.Compress && uncompressed(blob.MediaType) {
+				g.Go(func(ctx context.Context) (err error) {
+					layers[i], err = w.compressLayer(ctx, dst, blob)
+					return err
+				})
+				continue
+			}
+			g.Go(func(ctx context.Context) error { return w.c.copyBlob(ctx, w.src, dst, blob) })
+		}
+		g.Go(func(ctx context.Context) error { return w.c.copyBlob(ctx, w.src, dst, p.Config) })
+		if err := g.Wait(); err != nil {
+			return Manifest{}, err
+		}
+		if m, err = withLayers(m, layers); err != nil {
+			return Manifest{}, err
+		}
+		return m, w.c.PutManifest(ctx, dst, m)
+	}
+	if err := g.Wait(); err != nil {
+		return Manifest{}, err
+	}
+	return m, w.c.PutManifest(ctx, dst, m)
+}
+
+// child copies one manifest of an index, unless the destination already has it.
+func (w *walk) child(ctx context.Context, dst Reference, child ocispec.Descriptor) error {
+	_, err := w.c.headManifest(ctx, dst.WithDigest(child.Digest), push(dst))
 	if err == nil {
 		return nil
 	}
 	if !isNotFound(err) {
 		return err
 	}
-	cm, err := c.GetManifest(ctx, src.WithDigest(child.Digest))
+	cm, err := readManifest(ctx, w.src, child)
 	if err != nil {
 		return err
 	}
-	return c.copyManifest(ctx, src, dst.WithDigest(child.Digest), cm)
-}
-
-// temporary reports whether a failed transfer may succeed when tried again.
-func temporary(err error) bool {
-	if errors.Is(err, errSessionLost) {
-		return true
-	}
-	if errors.As(err, new(exhausted)) {
-		return false // do() has spent the retries on it already
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnexpectedContentSize) {
-		return false
-	}
-	var re *Error
-	if errors.As(err, &re) {
-		return re.Temporary()
-	}
-	return retry.Transport(err)
+	_, err = w.manifest(ctx, dst.WithDigest(child.Digest), cm)
+	return err
 }

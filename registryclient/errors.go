@@ -1,6 +1,7 @@
 package registryclient
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,3 +111,22 @@ func newError(resp *http.Response) *Error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// temporary reports whether a failed transfer may succeed when tried again.
+func temporary(err error) bool {
+	if errors.Is(err, errSessionLost) {
+		return true
+	}
+	if errors.As(err, new(exhausted)) {
+		return false // do() has spent the retries on it already
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnexpectedContentSize) {
+		return false
+	}
+	var re *Error
+	if errors.As(err, &re) {
+		return re.Temporary()
+	}
+	return retry.Transport(err)
+}

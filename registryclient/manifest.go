@@ -19,14 +19,6 @@ import (
 // limit is 4 MiB.
 const maxManifestSize = 4 << 20
 
-// Manifest is a manifest exactly as the registry served it: pushing Body unchanged keeps
-// the digest.
-type Manifest struct {
-	MediaType string
-	Digest    digest.Digest
-	Body      []byte
-}
-
 // parsed is the union of the fields of an image manifest and an index.
 type parsed struct {
 	MediaType string               `json:"mediaType"`

@@ -9,7 +9,7 @@ import (
 
 // copyBlob copies one blob unless the destination has it. Two copies of the same blob
 // into one repository at the same time share a single upload.
-func (c *Client) copyBlob(ctx context.Context, src, dst Reference, desc ocispec.Descriptor) error {
+func (c *Client) copyBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
 	key := dst.apiHost() + "/" + dst.Repository + "@" + desc.Digest.String()
 	_, err := c.uploads.Do(ctx, key, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.transferBlob(ctx, src, dst, desc)
@@ -19,17 +19,16 @@ func (c *Client) copyBlob(ctx context.Context, src, dst Reference, desc ocispec.
 
 // transferBlob moves one blob the destination lacks. Only the move itself holds one of
 // the max_parallel_transfers slots: the existence check does not.
-func (c *Client) transferBlob(ctx context.Context, src, dst Reference, desc ocispec.Descriptor) error {
+func (c *Client) transferBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
 	exists, err := c.blobExists(ctx, dst, desc.Digest, push(dst))
 	if err != nil || exists {
 		return err
 	}
-	select {
-	case c.transfers <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	release, err := c.transferSlot(ctx)
+	if err != nil {
+		return err
 	}
-	defer func() { <-c.transfers }()
+	defer release()
 	for attempt := 0; ; attempt++ {
 		err := c.pushBlob(ctx, src, dst, desc)
 		if err == nil || attempt >= c.maxRetries || !temporary(err) {
@@ -41,11 +40,21 @@ func (c *Client) transferBlob(ctx context.Context, src, dst Reference, desc ocis
 	}
 }
 
+// transferSlot waits for one of the max_parallel_transfers slots.
+func (c *Client) transferSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case c.transfers <- struct{}{}:
+		return func() { <-c.transfers }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // pushBlob makes one attempt at getting desc into dst: a mount when both repositories
 // are on one registry, else an upload streamed from the source.
-func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.Descriptor) error {
-	if src.apiHost() == dst.apiHost() && src.Repository != dst.Repository {
-		u, err := c.mountBlob(ctx, dst, src.Repository, desc.Digest)
+func (c *Client) pushBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
+	if repo, ok := src.(repository); ok && repo.ref.apiHost() == dst.apiHost() && repo.ref.Repository != dst.Repository {
+		u, err := c.mountBlob(ctx, dst, repo.ref.Repository, desc.Digest)
 		switch {
 		case err == nil && u == nil:
 			return nil
@@ -57,7 +66,7 @@ func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.
 	}
 	var early *earlyOpen
 	if desc.Size <= c.chunkSize {
-		early = c.openEarly(ctx, src, desc)
+		early = openEarly(ctx, src, desc)
 	}
 	u, err := c.startUpload(ctx, dst)
 	if err != nil {
@@ -69,16 +78,16 @@ func (c *Client) pushBlob(ctx context.Context, src, dst Reference, desc ocispec.
 
 // upload sends desc into the open session u: in one PUT, or in chunks when it is large.
 // A failed upload is cancelled, unless the blob arrived after all.
-func (c *Client) upload(ctx context.Context, u *upload, src Reference, desc ocispec.Descriptor, early *earlyOpen) error {
+func (c *Client) upload(ctx context.Context, u *upload, src Source, desc ocispec.Descriptor, early *earlyOpen) error {
 	var err error
 	if desc.Size > c.chunkSize {
-		err = c.putChunked(ctx, u, desc, func(offset int64) (io.ReadCloser, error) { return c.openBlobAt(ctx, src, desc, offset) })
+		err = c.putChunked(ctx, u, desc, func(offset int64) (io.ReadCloser, error) { return src.OpenBlob(ctx, desc, offset) })
 	} else {
 		var body *verifier
 		err = c.putMonolithic(ctx, u, desc, func() (io.ReadCloser, error) {
 			rc, err := early.take()
 			if rc == nil && err == nil {
-				rc, err = c.OpenBlob(ctx, src, desc)
+				rc, err = openVerified(ctx, src, desc)
 			}
 			body, _ = rc.(*verifier)
 			return rc, err
@@ -112,10 +121,10 @@ type earlyResult struct {
 	err error
 }
 
-func (c *Client) openEarly(ctx context.Context, src Reference, desc ocispec.Descriptor) *earlyOpen {
+func openEarly(ctx context.Context, src Source, desc ocispec.Descriptor) *earlyOpen {
 	e := &earlyOpen{result: make(chan earlyResult, 1)}
 	go func() {
-		rc, err := c.OpenBlob(ctx, src, desc)
+		rc, err := openVerified(ctx, src, desc)
 		e.result <- earlyResult{rc, err}
 	}()
 	return e
