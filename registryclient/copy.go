@@ -31,6 +31,7 @@ type CopyResult struct {
 	MediaType string
 	Tag       string // the tag written; empty when the image was pushed by digest only
 	Unchanged bool   // the destination already held this image; nothing was written
+	Replaced  digest.Digest // another image the destination tag held before, now overwritten
 	// Compressed is every compression this copy used: diffID → compressed layer.
 	Compressed map[digest.Digest]ocispec.Descriptor
 }
@@ -94,6 +95,8 @@ func (c *Client) CopyFrom(ctx context.Context, src Source, root Manifest, dst Re
 		return res, nil
 	case err != nil && !isNotFound(err):
 		return CopyResult{}, err
+	case err == nil && dst.Tag != "":
+		res.Replaced = have.Digest
 	}
 	pushed, err := w.manifest(ctx, target, m)
 	if err != nil {

@@ -70,6 +70,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusForbidden || e.hasCode("DENIED")
 	case ErrTooManyRequests:
 		return e.Status == http.StatusTooManyRequests || e.hasCode("TOOMANYREQUESTS")
+	case ErrUnsupported:
+		return e.Status == http.StatusMethodNotAllowed || e.hasCode("UNSUPPORTED")
 	}
 	return false
 }

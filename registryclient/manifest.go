@@ -153,22 +153,6 @@ func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) err
 	return nil
 }
 
-// DeleteManifest removes the manifest d from ref's repository, with every tag on it.
-func (c *Client) DeleteManifest(ctx context.Context, ref Reference, d digest.Digest) error {
-	resp, err := c.do(ctx, &request{
-		method: http.MethodDelete,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + d.String(),
-		scopes: []auth.Scope{{Repository: ref.Repository, Actions: []string{"delete"}}},
-		expect: []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
-	})
-	if err != nil {
-		return fmt.Errorf("delete manifest %s: %w", ref.WithDigest(d), err)
-	}
-	drain(resp)
-	return nil
-}
-
 // mediaType strips parameters such as "; charset=utf-8" from a Content-Type.
 func mediaType(contentType string) string {
 	mt, _, _ := strings.Cut(contentType, ";")
