@@ -29,8 +29,8 @@ type CopyOptions struct {
 type CopyResult struct {
 	Digest    digest.Digest // the manifest digest at the destination
 	MediaType string
-	Tag       string // the tag written; empty when the image was pushed by digest only
-	Unchanged bool   // the destination already held this image; nothing was written
+	Tag       string        // the tag written; empty when the image was pushed by digest only
+	Unchanged bool          // the destination already held this image; nothing was written
 	Replaced  digest.Digest // another image the destination tag held before, now overwritten
 	// Compressed is every compression this copy used: diffID → compressed layer.
 	Compressed map[digest.Digest]ocispec.Descriptor
