@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
 REGISTRY_VERSION := v3.1.2
-TOFU_VERSION     := v1.10.10
+TOFU_VERSION     := v1.12.6
 PROVIDER         := $(BIN)/terraform-provider-imagesync
 TERRAFORM        := $(shell command -v terraform 2>/dev/null)
 ACC_TIMEOUT      := 15m
