@@ -19,6 +19,7 @@ type serverConfig struct {
 	token     *signer // token mode only
 	realm     string  // token mode only
 	rootCerts string  // token mode only: rootcertbundle path
+	noDelete  bool    // refuse deletes, as many production registries do
 }
 
 // write renders c as JSON, which is YAML too, so encoding/json does the
@@ -32,7 +33,7 @@ func (c serverConfig) write(path string) error {
 		},
 		"storage": map[string]any{
 			"filesystem": map[string]any{"rootdirectory": c.storage},
-			"delete":     map[string]any{"enabled": true},
+			"delete":     map[string]any{"enabled": !c.noDelete},
 		},
 		"http": map[string]any{
 			"addr":    c.addr,

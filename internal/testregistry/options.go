@@ -36,6 +36,8 @@ type Options struct {
 	// AllowAnonymousPull makes the token server give pull-only tokens to
 	// requests without credentials. Token mode only.
 	AllowAnonymousPull bool
+	// DeleteDisabled makes the registry refuse every DELETE with 405 UNSUPPORTED.
+	DeleteDisabled bool
 }
 
 // withDefaults fills in the account and checks the token knobs.

@@ -123,6 +123,7 @@ func (r *Registry) Close() error {
 func (r *Registry) start(ctx context.Context, bin string, opts Options) error {
 	cfg := serverConfig{
 		storage:  filepath.Join(r.dir, "storage"),
+		noDelete: opts.DeleteDisabled,
 		instance: rand.Text(),
 	}
 	switch opts.Auth {
