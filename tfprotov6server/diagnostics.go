@@ -22,6 +22,11 @@ func (d *diagnostics) attrError(attr, summary, detail string) {
 	d.add(tfprotov6.DiagnosticSeverityError, attr, summary, detail)
 }
 
+// pathError adds an error about the value at path, such as registry_auth[1].address.
+func (d *diagnostics) pathError(path *tftypes.AttributePath, summary, detail string) {
+	*d = append(*d, &tfprotov6.Diagnostic{Severity: tfprotov6.DiagnosticSeverityError, Summary: summary, Detail: detail, Attribute: path})
+}
+
 // error adds an error that is about no single attribute.
 func (d *diagnostics) error(summary, detail string) {
 	d.add(tfprotov6.DiagnosticSeverityError, "", summary, detail)

@@ -123,9 +123,9 @@ func readProviderConfig(dv *tfprotov6.DynamicValue) (providerConfig, diagnostics
 	case isUnknown:
 		unknown("insecure_registries")
 	}
-	for _, h := range insecure {
+	for i, h := range insecure {
 		if h == "" || strings.Contains(h, "/") {
-			diags.attrError("insecure_registries", "Invalid registry address", fmt.Sprintf("%q is not a host[:port]: write the registry's host and optional port, without a scheme or path, for example 10.0.0.5:5000.", h))
+			diags.pathError(tftypes.NewAttributePath().WithAttributeName("insecure_registries").WithElementKeyInt(i), "Invalid registry address", fmt.Sprintf("%q is not a host[:port]: write the registry's host and optional port, without a scheme or path, for example 10.0.0.5:5000.", h))
 		}
 	}
 	cfg.insecure = insecure
@@ -196,8 +196,11 @@ func readRegistryAuth(v tftypes.Value, diags *diagnostics, unknown func(string))
 		return nil
 	}
 	var entries []auth.Entry
-	seen := map[string]bool{}
-	for _, b := range blocks {
+	seen := map[string]string{} // normalised host → the address first written for it
+	for i, b := range blocks {
+		at := func(attr string) *tftypes.AttributePath {
+			return tftypes.NewAttributePath().WithAttributeName("registry_auth").WithElementKeyInt(i).WithAttributeName(attr)
+		}
 		var e auth.Entry
 		partial := false // some value is known only after apply: check the block then
 		for name, dst := range map[string]*string{"address": &e.Address, "username": &e.Username, "password": &e.Password, "config_file": &e.ConfigFile} {
@@ -225,19 +228,22 @@ func readRegistryAuth(v tftypes.Value, diags *diagnostics, unknown func(string))
 			entries = append(entries, e)
 			continue
 		}
+		host := auth.NormalizeHost(e.Address)
 		switch {
 		case strings.Contains(e.Address, "://") || strings.Contains(strings.TrimSuffix(e.Address, "/"), "/"):
-			diags.attrError("registry_auth", "Invalid registry_auth address", fmt.Sprintf("address %q must be a registry host[:port] such as ghcr.io or 127.0.0.1:5000, without a scheme or path.", e.Address))
-		case seen[strings.ToLower(e.Address)]:
-			diags.attrError("registry_auth", "Duplicate registry_auth block", fmt.Sprintf("There are two registry_auth blocks for %s: keep one.", e.Address))
+			diags.pathError(at("address"), "Invalid registry_auth address", fmt.Sprintf("address %q must be a registry host[:port] such as ghcr.io or 127.0.0.1:5000, without a scheme or path.", e.Address))
+		case seen[host] != "":
+			diags.pathError(at("address"), "Duplicate registry_auth block", fmt.Sprintf("registry_auth blocks for %s and %s name the same registry (%s): keep one.", seen[host], e.Address, host))
 		case e.Password != "" && e.Username == "":
-			diags.attrError("registry_auth", "Password without username", fmt.Sprintf("registry_auth for %s sets password but not username: set both.", e.Address))
+			diags.pathError(at("username"), "Password without username", fmt.Sprintf("registry_auth for %s sets password but not username: set both.", e.Address))
 		case e.Disabled && (e.Username != "" || e.Password != "" || e.ConfigFile != ""):
-			diags.attrError("registry_auth", "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets auth_disabled together with credentials: remove one of them.", e.Address))
+			diags.pathError(at("auth_disabled"), "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets auth_disabled together with credentials: remove one of them.", e.Address))
 		case e.ConfigFile != "" && e.Username != "":
-			diags.attrError("registry_auth", "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets both username and config_file: use one source of credentials.", e.Address))
+			diags.pathError(at("config_file"), "Conflicting registry_auth settings", fmt.Sprintf("registry_auth for %s sets both username and config_file: use one source of credentials.", e.Address))
 		}
-		seen[strings.ToLower(e.Address)] = true
+		if seen[host] == "" {
+			seen[host] = e.Address
+		}
 		entries = append(entries, e)
 	}
 	return entries

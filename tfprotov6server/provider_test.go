@@ -2,6 +2,7 @@ package tfprotov6server
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,12 +53,13 @@ func TestProviderConfigDiagnostics(t *testing.T) {
 	}{
 		{"max_parallel_transfers out of range", map[string]tftypes.Value{"max_parallel_transfers": tftypes.NewValue(tftypes.Number, 0)}, nil, "max_parallel_transfers", "1 to 64"},
 		{"max_retries out of range", map[string]tftypes.Value{"max_retries": tftypes.NewValue(tftypes.Number, 99)}, nil, "max_retries", "0 to 20"},
-		{"an insecure registry with a scheme", map[string]tftypes.Value{"insecure_registries": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("http://r.io")})}, nil, "insecure_registries", "without a scheme"},
+		{"an insecure registry with a scheme", map[string]tftypes.Value{"insecure_registries": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("r.io"), str("http://r.io")})}, nil, "insecure_registries[1]", "without a scheme"},
 		{"an unreadable ca_cert_file", map[string]tftypes.Value{"ca_cert_file": str("/nonexistent/ca.pem")}, nil, "ca_cert_file", "readable PEM"},
 		{"ca_cert_pem without a certificate", map[string]tftypes.Value{"ca_cert_pem": str("hello")}, nil, "ca_cert_pem", "no PEM certificate"},
-		{"a password without a username", nil, []map[string]tftypes.Value{{"address": str("r.io"), "password": str("p")}}, "registry_auth", "set both"},
-		{"two blocks for one registry", nil, []map[string]tftypes.Value{{"address": str("r.io")}, {"address": str("R.io")}}, "registry_auth", "keep one"},
-		{"auth_disabled with credentials", nil, []map[string]tftypes.Value{{"address": str("r.io"), "username": str("u"), "auth_disabled": tftypes.NewValue(tftypes.Bool, true)}}, "registry_auth", "remove one"},
+		{"a password without a username", nil, []map[string]tftypes.Value{{"address": str("r.io"), "password": str("p")}}, "registry_auth[0].username", "set both"},
+		{"two blocks for one registry", nil, []map[string]tftypes.Value{{"address": str("r.io")}, {"address": str("R.io")}}, "registry_auth[1].address", "keep one"},
+		{"two blocks for Docker Hub under two of its names", nil, []map[string]tftypes.Value{{"address": str("docker.io")}, {"address": str("index.docker.io")}}, "registry_auth[1].address", "keep one"},
+		{"auth_disabled with credentials", nil, []map[string]tftypes.Value{{"address": str("r.io"), "username": str("u"), "auth_disabled": tftypes.NewValue(tftypes.Bool, true)}}, "registry_auth[0].auth_disabled", "remove one"},
 	} {
 		t.Run(tc.name+" is reported on "+tc.attr, func(t *testing.T) {
 			resp, err := newServer("test").ValidateProviderConfig(context.Background(), &tfprotov6.ValidateProviderConfigRequest{Config: providerValue(t, tc.attrs, tc.auths...)})
@@ -68,7 +70,7 @@ func TestProviderConfigDiagnostics(t *testing.T) {
 				t.Fatalf("diagnostics %+v, want one", resp.Diagnostics)
 			}
 			d := resp.Diagnostics[0]
-			if !d.Attribute.Equal(tftypes.NewAttributePath().WithAttributeName(tc.attr)) || !strings.Contains(d.Detail, tc.detail) {
+			if !d.Attribute.Equal(attributePath(tc.attr)) || !strings.Contains(d.Detail, tc.detail) {
 				t.Errorf("diagnostic on %v: %q, want one on %s saying %q", d.Attribute, d.Detail, tc.attr, tc.detail)
 			}
 		})
@@ -105,4 +107,18 @@ func TestProviderConfigDiagnostics(t *testing.T) {
 			t.Errorf("read with unknown provider config: %+v, state changed: %v", r.Diagnostics, string(r.NewState.MsgPack) != string(state.MsgPack))
 		}
 	})
+}
+
+// attributePath reads "registry_auth[1].address" as the path Terraform would show.
+func attributePath(s string) *tftypes.AttributePath {
+	p := tftypes.NewAttributePath()
+	for _, step := range strings.Split(s, ".") {
+		name, index, indexed := strings.Cut(step, "[")
+		p = p.WithAttributeName(name)
+		if indexed {
+			i, _ := strconv.Atoi(strings.TrimSuffix(index, "]"))
+			p = p.WithElementKeyInt(i)
+		}
+	}
+	return p
 }

@@ -14,10 +14,10 @@ const dockerHub = "docker.io"
 // index.docker.io in old configs, registry-1.docker.io as its API host.
 var hubAliases = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
 
-// normalizeHost turns a registry address as users write it ("https://ghcr.io/",
+// NormalizeHost turns a registry address as users write it ("https://ghcr.io/",
 // "https://index.docker.io/v1/") into a lowercase host[:port], with Docker Hub's aliases
 // folded into one.
-func normalizeHost(address string) string {
+func NormalizeHost(address string) string {
 	host := strings.ToLower(credentials.ConvertToHostname(strings.TrimSpace(address)))
 	if slices.Contains(hubAliases, host) {
 		return dockerHub

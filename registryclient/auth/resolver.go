@@ -40,7 +40,7 @@ func NewResolver(entries []Entry) *Resolver {
 
 // Credential returns the credential for host; an empty one means anonymous.
 func (r *Resolver) Credential(ctx context.Context, host string) (Credential, error) {
-	host = normalizeHost(host)
+	host = NormalizeHost(host)
 	return r.creds.get(ctx, host, func(Credential) bool { return true }, func(ctx context.Context) (Credential, error) {
 		return r.resolve(ctx, host)
 	})
@@ -48,7 +48,7 @@ func (r *Resolver) Credential(ctx context.Context, host string) (Credential, err
 
 func (r *Resolver) resolve(ctx context.Context, host string) (Credential, error) {
 	for _, e := range r.entries {
-		if normalizeHost(e.Address) != host {
+		if NormalizeHost(e.Address) != host {
 			continue
 		}
 		switch {
