@@ -274,7 +274,7 @@ provider "imagesync" {
 		ProtoV6ProviderFactories: providers,
 		Steps: []resource.TestStep{{
 			Config:      withAuth("wrong-password"),
-			ExpectError: regexp.MustCompile(`(?s)Cannot copy image.*` + regexp.QuoteMeta(reg.Host) + `.*(401|nauthorized)`),
+			ExpectError: regexp.MustCompile(`(?s)Cannot (copy image|read source).*` + regexp.QuoteMeta(reg.Host) + `.*(401|nauthorized)`),
 		}, {
 			Config:            withAuth(reg.Password),
 			ConfigStateChecks: expectState(reg, "mirror/app", src.Digest),

@@ -5,18 +5,20 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+	"github.com/imagesync/terraform-provider-imagesync/tarball"
 )
 
-// apply carries out the plan. Destroy leaves the image in the registry. A failed copy
-// returns the prior state (null for a create), so state never records an image that
-// is not wholly at the destination.
+// apply carries out the plan. A failed copy returns the prior state (null for a
+// create), so state never records an image that is not wholly at the destination.
 func (imageResource) apply(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult {
 	if req.planned.IsNull() {
-		return applyResult{state: req.planned}
+		return destroy(ctx, client, req)
 	}
 	failed := applyResult{state: req.prior, private: req.private}
 	planned, err := readImage(req.planned)
@@ -29,25 +31,124 @@ func (imageResource) apply(ctx context.Context, client *registryclient.Client, r
 		failed.diags = diags
 		return failed
 	}
-	if planned.Digest.known() {
-		// Only the spelling of source changed: the image at the destination is the same.
+	private := readImagePrivate(req.private)
+	if !private.Copy {
+		// Only settings changed: the image at the destination is the one planned.
 		return applyResult{state: req.planned, private: req.private}
 	}
-	res, err := client.Copy(ctx, t.source, t.destination, registryclient.CopyOptions{Platform: t.platform})
+	op := "update"
+	if req.prior.IsNull() {
+		op = "create"
+	}
+	limit := planned.Timeouts.timeout(op)
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+
+	res, identity, err := copyImage(ctx, client, t, private)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			failed.diags.attrError("timeouts", "Copy timed out", fmt.Sprintf("Copying %s to %s did not finish within %s. Nothing was recorded in state; what was copied stays and is skipped next time. Raise timeouts.%s, or apply again.", t.sourceName(), t.at(), limit, op))
+			return failed
+		}
 		failed.diags = copyFailed(err, t)
 		return failed
 	}
 	d := res.Digest.String()
-	return applyResult{
-		state:   planned.withDigest(t.destination, d).value(),
-		private: imagePrivate{Digest: d}.bytes(),
+	if planned.Digest.known() && planned.Digest.Value != d {
+		failed.diags.attrError("source", "Source changed since the plan", fmt.Sprintf("The plan showed %s for %s, but the source now gives %s. Nothing was recorded in state: plan and apply again.", planned.Digest.Value, t.sourceName(), d))
+		return failed
 	}
+	var out applyResult
+	if op == "create" && res.Replaced != "" {
+		out.diags.add(tfprotov6.DiagnosticSeverityWarning, "destination", "Destination tag overwritten",
+			fmt.Sprintf("%s held another image (%s) and now holds %s. Set destination to an unused tag to keep both.", t.at(), res.Replaced, d))
+	}
+	layers := map[string]ocispec.Descriptor{}
+	for diffID, c := range res.Compressed {
+		layers[diffID.String()] = c
+	}
+	out.state = planned.withDigest(t.at(), d).value()
+	out.private = imagePrivate{Digest: d, Source: identity.String(), SourceRoot: private.SourceRoot, Layers: layers}.bytes()
+	return out
+}
+
+// copyImage copies what the plan resolved: a registry source pinned to the digest the
+// plan showed (a tag that moved again since is not followed), or the local image. It
+// returns the copy and the source manifest it started from.
+func copyImage(ctx context.Context, client *registryclient.Client, t target, private imagePrivate) (registryclient.CopyResult, digest.Digest, error) {
+	if t.local != nil {
+		type copied struct {
+			res      registryclient.CopyResult
+			identity digest.Digest
+		}
+		c, err := withLocal(ctx, client, t, func(img *tarball.Image, root, m registryclient.Manifest) (copied, error) {
+			if private.Source != "" && m.Digest.String() != private.Source {
+				return copied{}, fmt.Errorf("%s now holds %s, not the %s planned: %w", t.sourceName(), m.Digest, private.Source, errChangedSincePlan)
+			}
+			res, err := client.CopyFrom(ctx, img, root, t.at(), registryclient.CopyOptions{
+				Platform: t.platform, Compress: compresses(img, t), Compressed: private.layers(),
+			})
+			return copied{res, m.Digest}, err
+		})
+		return c.res, c.identity, err
+	}
+	src, opts := t.source, registryclient.CopyOptions{Platform: t.platform}
+	if private.Source != "" {
+		src, opts.Platform = t.source.WithDigest(digest.Digest(private.Source)), nil
+	}
+	root, err := client.GetManifest(ctx, src)
+	if err != nil {
+		return registryclient.CopyResult{}, "", err
+	}
+	res, err := client.CopyFrom(ctx, client.Repository(src), root, t.at(), opts)
+	if err != nil {
+		return res, "", err
+	}
+	identity := digest.Digest(private.Source)
+	if identity == "" {
+		identity = res.Digest
+	}
+	return res, identity, nil
+}
+
+// errChangedSincePlan means a local file holds another image than at plan.
+var errChangedSincePlan = errors.New("changed since the plan")
+
+// destroy removes the destination tag when delete_on_destroy is set; otherwise the
+// image stays in the registry, as with crane_image.
+func destroy(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult {
+	gone := applyResult{state: req.planned}
+	prior, err := readImage(req.prior)
+	if err != nil {
+		gone.diags.bug(err)
+		return gone
+	}
+	if !prior.DeleteOnDestroy.Value {
+		return gone
+	}
+	t, _ := parseTarget(prior)
+	at, ok := readTarget(prior, t)
+	if !ok {
+		return gone
+	}
+	limit := prior.Timeouts.timeout("delete")
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	if err := client.RemoveTag(ctx, at); err != nil {
+		failed := applyResult{state: req.prior, private: req.private}
+		advice := "Check that the credentials may delete in " + at.Name() + ", or set delete_on_destroy = false (and apply) to leave the image in the registry."
+		if errors.Is(err, context.DeadlineExceeded) {
+			advice = fmt.Sprintf("It did not finish within %s: raise timeouts.delete, or set delete_on_destroy = false.", limit)
+		}
+		failed.diags.attrError("delete_on_destroy", "Cannot remove the destination tag", fmt.Sprintf("Removing %s failed: %s.\n\n%s", at, err, advice))
+		return failed
+	}
+	return gone
 }
 
 // read checks the destination with one HEAD. An image deleted behind Terraform's back
 // leaves state, so the next plan creates it again; one overwritten under its tag shows
-// the new digest, and the next plan copies the source again.
+// the new digest, which the next plan restores or accepts (destination_drift).
 func (imageResource) read(ctx context.Context, client *registryclient.Client, req readRequest) readResult {
 	res := readResult{state: req.current, private: req.private}
 	if req.current.IsNull() {
@@ -77,24 +178,24 @@ func (imageResource) read(ctx context.Context, client *registryclient.Client, re
 		return res
 	}
 	if desc.Digest.String() != m.Digest.Value {
-		res.state = m.withDigest(t.destination, desc.Digest.String()).value()
+		res.state = m.withDigest(at, desc.Digest.String()).value()
 	}
 	return res
 }
 
-// readTarget is where a refresh looks: the destination's tag (its own, else the
-// source's), else its digest. An imported image has no source yet: only the tag or
-// digest it was imported with.
+// readTarget is where a refresh looks: the destination's effective tag, else its
+// digest. An imported image has no source yet: only the tag or digest it was imported
+// with.
 func readTarget(m image, t target) (registryclient.Reference, bool) {
-	tag := t.destination.Tag
+	at := t.destination.WithTag(t.destination.Tag)
 	if m.Source.known() {
-		tag = registryclient.DestinationTag(t.source, t.destination)
+		at = t.at()
 	}
 	switch {
-	case tag != "":
-		return t.destination.WithTag(tag), true
+	case at.Tag != "":
+		return at, true
 	case m.Digest.known():
-		return t.destination.WithDigest(digest.Digest(m.Digest.Value)), true
+		return at.WithDigest(digest.Digest(m.Digest.Value)), true
 	}
 	return registryclient.Reference{}, false
 }
@@ -113,7 +214,7 @@ func (imageResource) importState(_ context.Context, id string) (tftypes.Value, d
 		diags.error("Invalid import ID", fmt.Sprintf("Cannot import %q: %s.\n\nImport an imagesync_image by its destination: registry/repo:tag, or registry/repo@sha256:<digest> for an untagged image.", id, reason))
 		return tftypes.Value{}, diags
 	}
-	m := image{ID: nullString, Source: nullString, Platform: nullString, Digest: nullString, Reference: nullString}
+	m := emptyImage()
 	m.Destination = knownString(ref.Name())
 	if ref.Tag != "" {
 		m.Destination = knownString(ref.WithTag(ref.Tag).String())
@@ -124,56 +225,9 @@ func (imageResource) importState(_ context.Context, id string) (tftypes.Value, d
 	return m.value(), diags
 }
 
-// copyFailed explains a failed copy: what, where, why, and what to do next.
-func copyFailed(err error, t target) diagnostics {
-	var diags diagnostics
-	attr := ""
-	switch {
-	case errors.Is(err, registryclient.ErrPlatformNotFound):
-		attr = "platform"
-	case errors.Is(err, registryclient.ErrNotFound) && atDestination(err, t):
-		attr = "destination"
-	case errors.Is(err, registryclient.ErrNotFound):
-		attr = "source"
-	}
-	diags.attrError(attr, "Cannot copy image",
-		fmt.Sprintf("Copying %s to %s failed: %s.\n\n%s Nothing was recorded in state.", t.source, t.destination.Name(), err, nextStep(err, t)))
-	return diags
-}
-
-// atDestination reports whether the registry request that failed was about the
-// destination repository rather than the source.
-func atDestination(err error, t target) bool {
-	var re *registryclient.Error
-	return errors.As(err, &re) && re.About(t.destination) && !re.About(t.source)
-}
-
-// nextStep tells the user what to do about an error.
-func nextStep(err error, t target) string {
-	hosts := t.source.Registry
-	if t.destination.Registry != t.source.Registry {
-		hosts += " and " + t.destination.Registry
-	}
-	dst := atDestination(err, t)
-	switch {
-	case errors.Is(err, registryclient.ErrUnauthorized):
-		return fmt.Sprintf("The registry refused the credentials: check the provider's registry_auth block or the Docker config for %s.", hosts)
-	case errors.Is(err, registryclient.ErrDenied) && dst:
-		return fmt.Sprintf("The credentials for %s lack permission to push to %s: grant write access, or check the registry_auth block for %s.", t.destination.Registry, t.destination.Name(), t.destination.Registry)
-	case errors.Is(err, registryclient.ErrDenied):
-		return fmt.Sprintf("The credentials lack permission: pulling needs read access to %s, pushing needs write access to %s.", t.source.Name(), t.destination.Name())
-	case errors.Is(err, registryclient.ErrPlatformNotFound):
-		return "Choose one of the platforms the source offers, or remove platform to copy them all."
-	case errors.Is(err, registryclient.ErrNotFound) && dst:
-		return fmt.Sprintf("The destination repository %s does not exist and pushing did not create it: create it first (Amazon ECR, for one, needs that), or allow the registry to create repositories on push.", t.destination.Name())
-	case errors.Is(err, registryclient.ErrNotFound):
-		return fmt.Sprintf("Check that %s exists and that the credentials for %s can see it.", t.source, t.source.Registry)
-	case errors.Is(err, registryclient.ErrTooManyRequests):
-		return fmt.Sprintf("The registry is rate-limiting requests: wait and apply again, or authenticate to %s for a higher limit.", hosts)
-	case errors.Is(err, registryclient.ErrDigestMismatch), errors.Is(err, registryclient.ErrUnexpectedContentSize):
-		return "The registry served content that does not match its digest; nothing corrupt was pushed. Try again, and report the registry if it persists."
-	case errors.Is(err, registryclient.ErrUnsupportedMediaType):
-		return "This kind of image cannot be copied."
-	}
-	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
+// emptyImage is a state with every attribute null.
+func emptyImage() image {
+	return image{ID: nullString, Source: nullString, Destination: nullString, Platform: nullString, SourceDigest: nullString,
+		Compression: nullString, DestinationDrift: nullString, Digest: nullString, Reference: nullString,
+		DeleteOnDestroy: boolValue{Null: true}, Timeouts: timeouts{Null: true}}
 }

@@ -6,9 +6,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
-)
 
-var tftypesJSONOpts = tftypes.ValueFromJSONOpts{IgnoreUndefinedAttributes: true}
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+)
 
 // This file turns resource RPCs into calls on a resource: it decodes the request's
 // values, routes by type name and encodes the answer. Nothing resource-specific lives here.
@@ -27,8 +27,8 @@ func (s *Server) ValidateResourceConfig(ctx context.Context, req *tfprotov6.Vali
 	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: r.validate(ctx, config)}, nil
 }
 
-// UpgradeResourceState reads stored state into the current schema. Every schema is at
-// version 0, so upgrading is decoding the JSON state and handing it back.
+// UpgradeResourceState reads stored state of any earlier schema version into the
+// current schema: attributes added since are null, attributes dropped are left out.
 func (s *Server) UpgradeResourceState(_ context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
 	resp := &tfprotov6.UpgradeResourceStateResponse{}
 	r, diags := s.lookup(req.TypeName)
@@ -42,12 +42,11 @@ func (s *Server) UpgradeResourceState(_ context.Context, req *tfprotov6.UpgradeR
 		resp.Diagnostics = diags
 		return resp, nil
 	}
-	if req.RawState == nil {
+	if req.RawState == nil || req.RawState.JSON == nil {
 		resp.UpgradedState, _ = encode(tftypes.NewValue(schema.ValueType(), nil), schema)
 		return resp, nil
 	}
-	// State written by an older version may hold attributes this one dropped.
-	v, err := req.RawState.UnmarshalWithOpts(schema.ValueType(), tfprotov6.UnmarshalOpts{ValueFromJSONOpts: tftypesJSONOpts})
+	v, err := stateFromJSON(req.RawState.JSON, schema)
 	if err != nil {
 		diags.error("Unreadable state", fmt.Sprintf("The stored state of this %s cannot be read: %s", req.TypeName, err))
 		resp.Diagnostics = diags
@@ -57,6 +56,36 @@ func (s *Server) UpgradeResourceState(_ context.Context, req *tfprotov6.UpgradeR
 		diags.bug(err)
 	}
 	resp.Diagnostics = diags
+	return resp, nil
+}
+
+// MoveResourceState takes state from another resource type (a `moved` block between
+// types): crane_image and sHesl/imagesync's imagesync become imagesync_image.
+func (s *Server) MoveResourceState(_ context.Context, req *tfprotov6.MoveResourceStateRequest) (*tfprotov6.MoveResourceStateResponse, error) {
+	resp := &tfprotov6.MoveResourceStateResponse{}
+	r, diags := s.lookup(req.TargetTypeName)
+	if r == nil {
+		resp.Diagnostics = diags
+		return resp, nil
+	}
+	var raw []byte
+	if req.SourceState != nil {
+		raw = req.SourceState.JSON
+	}
+	state, ok, diags := r.moveState(moveRequest{sourceType: req.SourceTypeName, sourceProvider: req.SourceProviderAddress, sourceVersion: req.SourceSchemaVersion, sourceState: raw})
+	if !ok && !diags.hasError() {
+		diags.error("Cannot move state", fmt.Sprintf("%s cannot take state from %s of provider %s: moves are supported from crane_image (terraform-provider-crane) and imagesync (sHesl/imagesync).", req.TargetTypeName, req.SourceTypeName, req.SourceProviderAddress))
+	}
+	resp.Diagnostics = diags
+	if diags.hasError() {
+		return resp, nil
+	}
+	dv, err := encode(state, r.schema())
+	if err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
+		return resp, nil
+	}
+	resp.TargetState = dv
 	return resp, nil
 }
 
@@ -107,7 +136,13 @@ func (s *Server) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanReso
 		resp.Diagnostics = diags
 		return resp, nil
 	}
-	res := r.plan(ctx, planRequest{prior: v[0], proposed: v[1], config: v[2], private: req.PriorPrivate})
+	var client *registryclient.Client
+	if s.configKnown() {
+		client = s.registryClient() // with credentials known only after apply, resolving waits
+	}
+	ctx, cancel := s.withStop(ctx)
+	defer cancel()
+	res := r.plan(ctx, client, planRequest{prior: v[0], proposed: v[1], config: v[2], private: req.PriorPrivate})
 	resp.RequiresReplace = res.requiresReplace
 	resp.PlannedPrivate = res.private
 	resp.Diagnostics = res.diags

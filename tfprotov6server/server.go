@@ -51,10 +51,19 @@ func newServer(version string) *Server {
 type resource interface {
 	schema() *tfprotov6.Schema
 	validate(ctx context.Context, config tftypes.Value) diagnostics
-	plan(ctx context.Context, req planRequest) planResult
+	plan(ctx context.Context, client *registryclient.Client, req planRequest) planResult
 	apply(ctx context.Context, client *registryclient.Client, req applyRequest) applyResult
 	read(ctx context.Context, client *registryclient.Client, req readRequest) readResult
 	importState(ctx context.Context, id string) (tftypes.Value, diagnostics)
+	// moveState turns another resource type's state into this one's; ok is false for
+	// types it does not know.
+	moveState(req moveRequest) (state tftypes.Value, ok bool, diags diagnostics)
+}
+
+type moveRequest struct {
+	sourceType, sourceProvider string
+	sourceVersion              int64
+	sourceState                []byte // JSON
 }
 
 type planRequest struct {
@@ -117,7 +126,7 @@ func (s *Server) GetProviderSchema(context.Context, *tfprotov6.GetProviderSchema
 }
 
 func capabilities() *tfprotov6.ServerCapabilities {
-	return &tfprotov6.ServerCapabilities{GetProviderSchemaOptional: true, PlanDestroy: true}
+	return &tfprotov6.ServerCapabilities{GetProviderSchemaOptional: true, PlanDestroy: true, MoveResourceState: true}
 }
 
 func (s *Server) resourceNames() []string {

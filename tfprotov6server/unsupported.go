@@ -27,11 +27,6 @@ func (s *Server) UpgradeResourceIdentity(context.Context, *tfprotov6.UpgradeReso
 	return &tfprotov6.UpgradeResourceIdentityResponse{Diagnostics: unsupported("resource identities")}, nil
 }
 
-// MoveResourceState refuses moves between resource types.
-func (s *Server) MoveResourceState(_ context.Context, req *tfprotov6.MoveResourceStateRequest) (*tfprotov6.MoveResourceStateResponse, error) {
-	return &tfprotov6.MoveResourceStateResponse{Diagnostics: unsupported("moving state into " + req.TargetTypeName)}, nil
-}
-
 // GenerateResourceConfig refuses config generation.
 func (s *Server) GenerateResourceConfig(context.Context, *tfprotov6.GenerateResourceConfigRequest) (*tfprotov6.GenerateResourceConfigResponse, error) {
 	return &tfprotov6.GenerateResourceConfigResponse{Diagnostics: unsupported("generating configuration")}, nil

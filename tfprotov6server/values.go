@@ -180,3 +180,13 @@ func asObjects(v tftypes.Value) ([]map[string]tftypes.Value, error) {
 }
 
 func (i intValue) known() bool { return !i.Null && !i.Unknown }
+
+func (b boolValue) tf() tftypes.Value {
+	switch {
+	case b.Unknown:
+		return tftypes.NewValue(tftypes.Bool, tftypes.UnknownValue)
+	case b.Null:
+		return tftypes.NewValue(tftypes.Bool, nil)
+	}
+	return tftypes.NewValue(tftypes.Bool, b.Value)
+}
