@@ -16,3 +16,15 @@ func accRegistry(t *testing.T, opts testregistry.Options) *testregistry.Registry
 	}
 	return testregistry.StartT(t, opts)
 }
+
+// copyFile replaces dst with src's bytes.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
