@@ -129,8 +129,14 @@ resource "imagesync_image" "two" {
 				plancheck.ExpectKnownValue("imagesync_image.arm", tfjsonpath.New("digest"), knownvalue.StringExact(arm.Manifest.String())),
 			}},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				func(*terraform.State) error { _, err := pushedImage(reg, "local/arm", "v1", arm.ID.String()); return err },
-				func(*terraform.State) error { _, err := pushedImage(reg, "local/two", "v1", two.ID().String()); return err },
+				func(*terraform.State) error {
+					_, err := pushedImage(reg, "local/arm", "v1", arm.ID.String())
+					return err
+				},
+				func(*terraform.State) error {
+					_, err := pushedImage(reg, "local/two", "v1", two.ID().String())
+					return err
+				},
 			),
 		}, {
 			// The file now holds other images: the plan updates the one that changed.
