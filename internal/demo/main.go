@@ -1,6 +1,8 @@
 // Command demo shows the provider doing its job: it starts a registry on loopback,
-// pushes a generated multi-platform image into source/hello:v1, and runs
-// `terraform apply` on examples/demo, which mirrors it. `make demo` runs it.
+// pushes a generated multi-platform image into source/hello:v1, writes a docker-save
+// archive, and runs `terraform apply` on examples/demo, which mirrors the one and pushes
+// the other. Then it moves the source tag and shows the plan picking up the new digest.
+// `make demo` runs it.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
+	"github.com/imagesync/terraform-provider-imagesync/internal/testimage"
 	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
 )
 
@@ -62,6 +65,15 @@ func run(ctx context.Context, providerDir, example string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	archive, err := testimage.Build(testimage.Options{Layout: testimage.DockerSave, Seed: 2026, Layers: 3, LayerSize: 1 << 20, Names: [][]string{{"demo/app:1.0"}}})
+	if err != nil {
+		return err
+	}
+	archivePath := filepath.Join(work, "app.tar")
+	if err := archive.Write(archivePath); err != nil {
+		return err
+	}
+	fmt.Printf("==> wrote a docker-save archive, app.tar (image ID %s)\n", archive.Images[0].ID())
 	if err := copyConfig(example, work); err != nil {
 		return err
 	}
@@ -72,7 +84,7 @@ func run(ctx context.Context, providerDir, example string) error {
 	if err := os.WriteFile(cliConfig, []byte(rc), 0o600); err != nil {
 		return err
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_VAR_registry="+reg.Host)
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_VAR_registry="+reg.Host, "TF_VAR_archive="+archivePath)
 
 	fmt.Printf("==> %s apply (examples/demo)\n", filepath.Base(cli))
 	if err := command(ctx, work, env, cli, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
@@ -81,6 +93,21 @@ func run(ctx context.Context, providerDir, example string) error {
 	fmt.Printf("==> %s plan: nothing left to do\n", filepath.Base(cli))
 	if err := command(ctx, work, env, cli, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
 		return fmt.Errorf("second plan is not empty: %w", err)
+	}
+	moved, err := reg.Push(ctx, "source/hello", "v1", testregistry.ImageSpec{
+		OCI: true, Platforms: []string{"linux/amd64", "linux/arm64/v8"}, Seed: 2027,
+	})
+	if err != nil {
+		return fmt.Errorf("move the source tag: %w", err)
+	}
+	fmt.Printf("==> upstream moved source/hello:v1 to a new image (index %s)\n", moved.Digest)
+	fmt.Printf("==> %s plan: source tracking shows the new digest before anything is copied\n", filepath.Base(cli))
+	if err := command(ctx, work, env, cli, "plan", "-input=false", "-no-color", "-out=moved.plan"); err != nil {
+		return err
+	}
+	fmt.Printf("==> %s apply of that plan\n", filepath.Base(cli))
+	if err := command(ctx, work, env, cli, "apply", "-input=false", "-no-color", "moved.plan"); err != nil {
+		return err
 	}
 	fmt.Println("==> outputs: the mirrored images, pinned by digest")
 	if err := command(ctx, work, env, cli, "output", "-no-color"); err != nil {
