@@ -130,7 +130,8 @@ func withLayers(m Manifest, layers []ocispec.Descriptor) (Manifest, error) {
 // compressed layer's descriptor. A layer compressed before and present at dst costs one
 // HEAD. Otherwise it is read once, verified against its diffID, compressed once, and
 // hashed and uploaded in the same pass: its digest is learned as the upload ends.
-func (w *walk) compressLayer(ctx context.Context, dst Reference, layer ocispec.Descriptor) (ocispec.Descriptor, error) {
+func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispec.Descriptor) (ocispec.Descriptor, error) {
+	dst := t.repo
 	if c, ok := w.compressed.get(layer.Digest); ok {
 		exists, err := w.c.blobExists(ctx, dst, c.Digest, push(dst))
 		if err != nil {

@@ -69,6 +69,22 @@ func (c *Client) Copy(ctx context.Context, src, dst Reference, opts CopyOptions)
 // manifest is pushed only after everything it refers to is in place, so a failed copy
 // never leaves a tag on a broken image.
 func (c *Client) CopyFrom(ctx context.Context, src Source, root Manifest, dst Reference, opts CopyOptions) (CopyResult, error) {
+	return c.copyInto(ctx, src, root, registryTarget{c: c, repo: dst.WithTag("")}, dst.Tag, opts)
+}
+
+// CopyTo copies the image whose root manifest is root from src into a local OCI layout
+// being written, by the same walk as CopyFrom. The layout names the image itself: the
+// result's Digest and MediaType describe the manifest to name.
+func (c *Client) CopyTo(ctx context.Context, src Source, root Manifest, dst LayoutWriter, opts CopyOptions) (CopyResult, error) {
+	if opts.Compress {
+		return CopyResult{}, fmt.Errorf("copy %s to %s: compressing layers is only done on the way to a registry", src, dst)
+	}
+	return c.copyInto(ctx, src, root, layoutTarget{c: c, w: dst}, "", opts)
+}
+
+// copyInto is the walk's entry: resolve the platform, see whether dst already holds the
+// image under tag, and copy what is missing.
+func (c *Client) copyInto(ctx context.Context, src Source, root Manifest, dst target, tag string, opts CopyOptions) (CopyResult, error) {
 	m, err := c.ResolveFrom(ctx, src, root, opts.Platform)
 	if err != nil {
 		return CopyResult{}, err
@@ -76,29 +92,29 @@ func (c *Client) CopyFrom(ctx context.Context, src Source, root Manifest, dst Re
 	if IsIndex(m.MediaType) {
 		opts.Compress = false // a child's digest is fixed by its index: never rewrite it
 	}
-	w := &walk{c: c, src: src, opts: opts, compressed: newCompressions(opts.Compressed)}
+	w := &walk{c: c, src: src, dst: dst, opts: opts, compressed: newCompressions(opts.Compressed)}
 	if opts.Compress {
 		if planned, ok := w.compressed.rewrite(m); ok {
 			m = planned
 		}
 	}
-	res := CopyResult{Digest: m.Digest, MediaType: m.MediaType, Tag: dst.Tag}
-	target := dst.WithDigest(m.Digest)
-	if dst.Tag != "" {
-		target = dst.WithTag(dst.Tag)
+	res := CopyResult{Digest: m.Digest, MediaType: m.MediaType, Tag: tag}
+	at := tag
+	if at == "" {
+		at = m.Digest.String()
 	}
-	have, err := c.headManifest(ctx, target, push(target))
+	have, err := dst.manifestDigest(ctx, at)
 	switch {
-	case err == nil && have.Digest == m.Digest:
+	case err == nil && have == m.Digest:
 		res.Unchanged = true
 		res.Compressed = w.compressed.used()
 		return res, nil
 	case err != nil && !isNotFound(err):
 		return CopyResult{}, err
-	case err == nil && dst.Tag != "":
-		res.Replaced = have.Digest
+	case err == nil && tag != "":
+		res.Replaced = have
 	}
-	pushed, err := w.manifest(ctx, target, m)
+	pushed, err := w.manifest(ctx, tag, m)
 	if err != nil {
 		return CopyResult{}, err
 	}
@@ -175,14 +191,14 @@ func checkPlatform(ctx context.Context, src Source, config ocispec.Descriptor, p
 type walk struct {
 	c          *Client
 	src        Source
+	dst        target
 	opts       CopyOptions
 	compressed *compressions
 }
 
-// manifest copies everything m refers to into dst's repository, then m itself, under
-// dst's tag or, without one, by digest. It returns what was pushed: m, or m with its
-// layers compressed.
-func (w *walk) manifest(ctx context.Context, dst Reference, m Manifest) (Manifest, error) {
+// manifest copies everything m refers to, then m itself, under tag or, without one,
+// by digest. It returns what was pushed: m, or m with its layers compressed.
+func (w *walk) manifest(ctx context.Context, tag string, m Manifest) (Manifest, error) {
 	p, err := m.parse()
 	if err != nil {
 		return Manifest{}, err
@@ -190,7 +206,7 @@ func (w *walk) manifest(ctx context.Context, dst Reference, m Manifest) (Manifes
 	g := newGroup(ctx, cap(w.c.transfers))
 	if IsIndex(m.MediaType) {
 		for _, child := range p.Manifests {
-			g.Go(func(ctx context.Context) error { return w.child(ctx, dst, child) })
+			g.Go(func(ctx context.Context) error { return w.child(ctx, child) })
 		}
 	} else {
 		layers := make([]ocispec.Descriptor, len(p.Layers))
@@ -201,31 +217,31 @@ func (w *walk) manifest(ctx context.Context, dst Reference, m Manifest) (Manifes
 			}
 			if w.opts.Compress && uncompressed(blob.MediaType) {
 				g.Go(func(ctx context.Context) (err error) {
-					layers[i], err = w.compressLayer(ctx, dst, blob)
+					layers[i], err = w.dst.compressLayer(ctx, w, blob)
 					return err
 				})
 				continue
 			}
-			g.Go(func(ctx context.Context) error { return w.c.copyBlob(ctx, w.src, dst, blob) })
+			g.Go(func(ctx context.Context) error { return w.dst.putBlob(ctx, w.src, blob) })
 		}
-		g.Go(func(ctx context.Context) error { return w.c.copyBlob(ctx, w.src, dst, p.Config) })
+		g.Go(func(ctx context.Context) error { return w.dst.putBlob(ctx, w.src, p.Config) })
 		if err := g.Wait(); err != nil {
 			return Manifest{}, err
 		}
 		if m, err = withLayers(m, layers); err != nil {
 			return Manifest{}, err
 		}
-		return m, w.c.PutManifest(ctx, dst, m)
+		return m, w.dst.putManifest(ctx, m, tag)
 	}
 	if err := g.Wait(); err != nil {
 		return Manifest{}, err
 	}
-	return m, w.c.PutManifest(ctx, dst, m)
+	return m, w.dst.putManifest(ctx, m, tag)
 }
 
 // child copies one manifest of an index, unless the destination already has it.
-func (w *walk) child(ctx context.Context, dst Reference, child ocispec.Descriptor) error {
-	_, err := w.c.headManifest(ctx, dst.WithDigest(child.Digest), push(dst))
+func (w *walk) child(ctx context.Context, child ocispec.Descriptor) error {
+	_, err := w.dst.manifestDigest(ctx, child.Digest.String())
 	if err == nil {
 		return nil
 	}
@@ -236,6 +252,6 @@ func (w *walk) child(ctx context.Context, dst Reference, child ocispec.Descripto
 	if err != nil {
 		return err
 	}
-	_, err = w.manifest(ctx, dst.WithDigest(child.Digest), cm)
+	_, err = w.manifest(ctx, "", cm)
 	return err
 }
