@@ -40,7 +40,7 @@ func newServer(version string) *Server {
 	stop, cancel := context.WithCancel(context.Background())
 	return &Server{
 		version:   version,
-		resources: map[string]resource{"imagesync_image": imageResource{}},
+		resources: map[string]resource{"imagesync_image": imageResource{}, "imagesync_archive": archiveResource{}},
 		stop:      stop,
 		stopOnce:  cancel,
 	}
