@@ -16,17 +16,17 @@ type imageResource struct{}
 
 func (imageResource) schema() *tfprotov6.Schema {
 	return &tfprotov6.Schema{Version: 0, Block: &tfprotov6.SchemaBlock{
-		Description: "Copies a container image (a single manifest or a whole multi-platform index) from one registry to another, byte for byte, and tracks the digest at the destination.",
+		Description: "Copies a container image (a single manifest, or a whole multi-platform index with every child) from one registry to another, byte for byte, and tracks its digest at the destination. Digests are preserved, so `reference` can be deployed exactly like the source.",
 		Attributes: []*tfprotov6.SchemaAttribute{
 			{Name: "id", Type: tftypes.String, Computed: true, Description: "Equal to `reference`."},
 			{Name: "source", Type: tftypes.String, Required: true,
-				Description: "The image to copy: registry/repo:tag, registry/repo@sha256:..., repo:tag@sha256:... (the digest wins), or a Docker Hub short name such as alpine or library/alpine:3.20. Without tag or digest, :latest."},
+				Description: "The image to copy, for example `alpine:3.20`, `ghcr.io/org/app:1.2` or `registry.example.com/app@sha256:...`. With both tag and digest (`app:1.2@sha256:...`) the digest wins. Docker Hub short names read as Docker reads them: `alpine` is `docker.io/library/alpine`. Without tag or digest, `:latest`. A tag is read when the image is copied; to follow a tag that moves, set `source` to the `pinned` attribute of the `imagesync_image` data source."},
 			{Name: "destination", Type: tftypes.String, Required: true,
-				Description: "Where to copy it: registry/repo or registry/repo:tag. Without a tag, the source's tag is used; a source given only by digest is pushed untagged. Changing it replaces the resource."},
+				Description: "Where to copy it: `registry/repo` or `registry/repo:tag`, for example `registry.example.com/mirror/alpine`. Without a tag, the source's tag is used (`alpine:3.20` lands as `:3.20`); a source given only by digest is pushed untagged. Changing it replaces the resource."},
 			{Name: "platform", Type: tftypes.String, Optional: true,
-				Description: "os/arch[/variant][:osversion], for example linux/arm64. When the source is a multi-platform index, only this platform's image is copied and the destination holds that single-platform manifest. Without it, the whole index is copied."},
-			{Name: "digest", Type: tftypes.String, Computed: true, Description: "The manifest digest at the destination."},
-			{Name: "reference", Type: tftypes.String, Computed: true, Description: "registry/repo@sha256:..., the destination pinned by digest, ready for a Kubernetes image field."},
+				Description: "`os/arch[/variant][:osversion]`, for example `linux/arm64`. When the source is a multi-platform index, only this platform's image is copied and the destination holds that single-platform manifest (`linux/arm64` and `linux/arm64/v8` match each other). Default: unset, the whole index with every platform is copied."},
+			{Name: "digest", Type: tftypes.String, Computed: true, Description: "The manifest digest at the destination, for example `sha256:` followed by 64 hex digits."},
+			{Name: "reference", Type: tftypes.String, Computed: true, Description: "`registry/repo@sha256:...`: the destination pinned by digest, ready for a Kubernetes `image` field."},
 		},
 	}}
 }
