@@ -29,7 +29,7 @@ func (tagsDataSource) schema() *tfprotov6.Schema {
 			{Name: "filter", Type: tftypes.String, Optional: true,
 				Description: "A regular expression in RE2 syntax that a tag must match to be listed, such as `-alpine$` or `^1\\.27\\.`. It matches anywhere in the tag unless anchored with `^` and `$`. Unset by default: every tag."},
 			{Name: "semver", Type: tftypes.String, Optional: true,
-				Description: "A version constraint written like Terraform's, such as `>= 1.2, < 2` or `~> 1.27.0`: comma-separated comparisons with `=`, `!=`, `>`, `>=`, `<`, `<=` or `~>`. " +
+				Description: "A version constraint written like Terraform's, such as `>= 1.2, < 2` or `~> 1.27.0`: comma-separated comparisons with `=`, `!=`, `>`, `>=`, `<`, `<=` or `~>` (`~> 1.27.0` allows 1.27.x, `~> 1.2` allows 1.x from 1.2 on). " +
 					"When it is set, only tags that are semantic versions (`MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, a leading `v` accepted) and satisfy it are listed; tags such as `latest` or `1.27` are left out. " +
 					"Pre-releases (`2.0.0-rc.1`) are listed only when a comparison names a pre-release of the same version. Unset by default: no version filtering. Applied after `filter`."},
 			{Name: "tags", Type: tftypes.List{ElementType: tftypes.String}, Computed: true,
