@@ -12,13 +12,18 @@ PROVIDER         := $(BIN)/terraform-provider-imagesync
 TERRAFORM        := $(shell command -v terraform 2>/dev/null)
 ACC_TIMEOUT      := 15m
 
+# The CLI that the docs and the example checks run: terraform on PATH, else the
+# OpenTofu built into bin/ (which only then is a prerequisite).
+CLI     := $(or $(TERRAFORM),$(BIN)/tofu)
+CLI_DEP := $(if $(TERRAFORM),,$(BIN)/tofu)
+
 .DEFAULT_GOAL := help
-.PHONY: help tools build test unit acceptance demo bench fmt vet clean
+.PHONY: help tools build test unit acceptance demo bench fmt vet clean docs docs-check examples-check
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: $(BIN)/registry $(BIN)/tofu ## Build the pinned test tools into ./bin (registry, OpenTofu)
+tools: $(BIN)/registry $(CLI_DEP) ## Build the pinned test tools into ./bin: the registry, and OpenTofu if terraform is not on PATH
 
 $(BIN)/registry:
 	@echo "building CNCF distribution registry $(REGISTRY_VERSION) into bin/ (about 90 s, once)"
@@ -40,12 +45,12 @@ vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-unit: ## Unit and integration tests (real registries on loopback, no Terraform CLI)
+unit: $(BIN)/registry ## Unit and integration tests (real registries on loopback, no Terraform CLI)
 	$(GO) test -count=1 ./...
 
 # The acceptance tests drive the real CLI through terraform-plugin-testing, once under
 # Terraform (from PATH) and once under OpenTofu (built into bin/).
-acceptance: tools ## Acceptance tests under Terraform and OpenTofu
+acceptance: $(BIN)/registry $(BIN)/tofu ## Acceptance tests under Terraform and OpenTofu
 ifneq ($(TERRAFORM),)
 	TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(GO) test -count=1 -timeout $(ACC_TIMEOUT) -run '^TestAcc' ./tfprotov6server/
 else
@@ -53,9 +58,11 @@ else
 endif
 	TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(BIN)/tofu TF_ACC_PROVIDER_HOST=registry.opentofu.org $(GO) test -count=1 -timeout $(ACC_TIMEOUT) -run '^TestAcc' ./tfprotov6server/
 
-test: tools vet unit acceptance ## Every test: vet, unit, integration, acceptance under both CLIs
+# A missing tool fails the run instead of skipping tests (see internal/testregistry).
+test: export IMAGESYNC_REQUIRE_TOOLS := 1
+test: vet unit acceptance docs-check examples-check ## Every test: vet, unit, integration, acceptance under both CLIs, docs and examples
 
-demo: tools build ## Copy a generated image between repositories of a local registry with terraform apply
+demo: $(BIN)/registry $(CLI_DEP) build ## Copy a generated image between repositories of a local registry with terraform apply
 	$(GO) run ./internal/demo -provider-dir $(BIN) -example $(CURDIR)/examples/demo
 
 CRANE_VERSION    := v0.22.1
@@ -70,6 +77,62 @@ bench: tools $(BIN)/crane ## Copy speed, CPU and memory beside crane, and the pa
 $(BIN)/crane:
 	@echo "building crane $(CRANE_VERSION) into bin/ for the benchmarks (about 10 s, once)"
 	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
+TFPLUGINDOCS_VERSION := v0.25.0
+DEV_CLI_CONFIG       := $(BIN)/dev-overrides.tfrc
+# Examples that use attributes not merged yet: they are not validated until they are.
+EXAMPLES_PENDING     := examples/local-archive
+
+# dev_overrides point the CLI at bin/terraform-provider-imagesync, so nothing is
+# downloaded; the user's own CLI configuration is never read.
+define write-dev-cli-config
+	@printf 'provider_installation {\n  dev_overrides {\n    "imagesync/imagesync" = "%s"\n  }\n  direct {}\n}\n' '$(BIN)' > $(DEV_CLI_CONFIG)
+endef
+
+# The schema as `providers schema -json` prints it, keyed by the provider's short name,
+# which is how tfplugindocs looks it up (the CLIs key it by registry address).
+define write-providers-schema
+	$(write-dev-cli-config)
+	@set -euo pipefail; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	printf 'terraform {\n  required_providers {\n    imagesync = { source = "imagesync/imagesync" }\n  }\n}\n' > "$$dir/main.tf"; \
+	cd "$$dir" && { TF_CLI_CONFIG_FILE=$(DEV_CLI_CONFIG) $(CLI) providers schema -json 2> err.log || { cat err.log >&2; exit 1; }; } \
+	| sed 's#"registry\.[a-z.]*/imagesync/imagesync"#"imagesync"#' > $(BIN)/providers-schema.json
+endef
+
+docs: build $(BIN)/tfplugindocs $(CLI_DEP) ## Regenerate docs/ from the schemas, templates/ and examples/
+	$(write-providers-schema)
+	$(BIN)/tfplugindocs generate --provider-name imagesync --providers-schema $(BIN)/providers-schema.json
+
+docs-check: build $(BIN)/tfplugindocs $(CLI_DEP) ## Fail when docs/ is not what `make docs` would write
+	$(write-providers-schema)
+	@set -euo pipefail; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	cp -r templates examples "$$work"; \
+	(cd "$$work" && $(BIN)/tfplugindocs generate --provider-name imagesync --providers-schema $(BIN)/providers-schema.json >/dev/null); \
+	diff -ru docs "$$work/docs" || { echo "docs/ is stale: run \`make docs\` and commit the result"; exit 1; }; \
+	echo "docs/ is up to date"
+
+# Each example folder is validated on its own, in a copy, by the provider in bin/ (so
+# its own checks run too); one that declares no required_providers gets
+# imagesync/imagesync declared for it. There is no `init`: with dev_overrides it is not
+# needed, and it would still ask registry.terraform.io about the provider, offline.
+examples-check: build $(CLI_DEP) ## Validate every example against the provider in bin/, offline
+	$(write-dev-cli-config)
+	@set -euo pipefail; export TF_CLI_CONFIG_FILE=$(DEV_CLI_CONFIG) TF_IN_AUTOMATION=1; \
+	for dir in $$(find examples -name '*.tf' -exec dirname {} \; | sort -u); do \
+	  case " $(EXAMPLES_PENDING) " in *" $$dir "*) echo "skipped $$dir: it waits for features not merged yet"; continue;; esac; \
+	  work=$$(mktemp -d); cp "$$dir"/*.tf "$$work"; \
+	  grep -q required_providers "$$work"/*.tf || \
+	    printf 'terraform {\n  required_providers {\n    imagesync = { source = "imagesync/imagesync" }\n  }\n}\n' > "$$work/providers.tf"; \
+	  if (cd "$$work" && $(CLI) validate -no-color > validate.log 2>&1); then \
+	    echo "valid   $$dir"; rm -rf "$$work"; \
+	  else \
+	    echo "INVALID $$dir:"; cat "$$work"/*.log; rm -rf "$$work"; exit 1; \
+	  fi; \
+	done
+
+$(BIN)/tfplugindocs:
+	@echo "building tfplugindocs $(TFPLUGINDOCS_VERSION) into bin/ for the docs (about 30 s, once)"
+	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$(TFPLUGINDOCS_VERSION)
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)

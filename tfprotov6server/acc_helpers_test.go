@@ -4,15 +4,19 @@ import (
 	"os"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
 	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
 )
 
-// accRegistry starts a registry for an acceptance test, after checking TF_ACC so that
-// `go test` without it skips at once instead of starting registries for nothing.
-func accRegistry(t *testing.T, opts testregistry.Options) *testregistry.Registry {
+// startAccRegistry starts a registry for an acceptance test, but only when TF_ACC asks
+// for acceptance tests: without it terraform-plugin-testing skips the test anyway,
+// and `go test ./...` should not start (or, on a fresh clone, fail to start) dozens of
+// registries first.
+func startAccRegistry(t *testing.T, opts testregistry.Options) *testregistry.Registry {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance tests run with TF_ACC=1 (make acceptance)")
+	if os.Getenv(resource.EnvTfAcc) == "" {
+		t.Skipf("acceptance test: set %s=1 to run it (make acceptance)", resource.EnvTfAcc)
 	}
 	return testregistry.StartT(t, opts)
 }

@@ -42,7 +42,7 @@ func pushedImage(reg *testregistry.Registry, repo, tag string, wantID string) (d
 }
 
 func TestAccImagePushesEveryLocalLayout(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	type local struct {
 		name, source string
 		fixture      *testimage.Fixture
@@ -100,7 +100,7 @@ func TestAccImagePushesEveryLocalLayout(t *testing.T) {
 }
 
 func TestAccImageLocalPlatformAndNamesAndNewFile(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	multi := testimage.WriteT(t, testimage.Options{Layout: testimage.OCIArchive, Seed: 400, Platforms: []string{"linux/amd64", "linux/arm64/v8"}})
 	named := testimage.WriteT(t, testimage.Options{Layout: testimage.DockerSave, Seed: 401, Images: 2, Names: [][]string{{"example/one:1.0"}, {"example/two:2.0"}}})
 	arm := multi.Images[0].Platforms[1]

@@ -76,7 +76,7 @@ func expectState(reg *testregistry.Registry, repo, digest string) []statecheck.S
 }
 
 func TestAccImageCopiesSingleArchImageWithItsDigest(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 1})
 
 	resource.Test(t, resource.TestCase{
@@ -105,7 +105,7 @@ func TestAccImageCopiesWholeIndexWithEveryChild(t *testing.T) {
 		oci  bool
 	}{{"docker manifest list", false}, {"oci index", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := testregistry.StartT(t, testregistry.Options{})
+			reg := startAccRegistry(t, testregistry.Options{})
 			src := push(t, reg, "source/multi", "2.0", testregistry.ImageSpec{OCI: tc.oci, Platforms: platforms, Seed: 2})
 			checks := []resource.TestCheckFunc{expectDigestAt(reg, "mirror/multi", "2.0", src.Digest)}
 			for platform, child := range src.Children {
@@ -130,7 +130,7 @@ func TestAccImageCopiesWholeIndexWithEveryChild(t *testing.T) {
 }
 
 func TestAccImagePlatformCopiesOnlyThatChild(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/multi", "v1", testregistry.ImageSpec{OCI: true, Platforms: []string{"linux/amd64", "linux/arm64/v8", "linux/arm/v7"}, Seed: 3})
 	arm64 := src.Children["linux/arm64/v8"]
 
@@ -158,7 +158,7 @@ func TestAccImagePlatformCopiesOnlyThatChild(t *testing.T) {
 }
 
 func TestAccImageDeletedBehindTerraformsBackIsCreatedAgain(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 4})
 	config := imageConfig(reg.Host+"/source/app:v1", reg.Host+"/mirror/app:v1", "")
 
@@ -182,7 +182,7 @@ func TestAccImageDeletedBehindTerraformsBackIsCreatedAgain(t *testing.T) {
 }
 
 func TestAccImageOverwrittenDestinationIsCopiedAgain(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 5})
 	config := imageConfig(reg.Host+"/source/app:v1", reg.Host+"/mirror/app:v1", "")
 
@@ -204,7 +204,7 @@ func TestAccImageOverwrittenDestinationIsCopiedAgain(t *testing.T) {
 }
 
 func TestAccImageSourceChangeIsAnInPlaceUpdate(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 6})
 	v2 := push(t, reg, "source/app", "v2", testregistry.ImageSpec{Seed: 7})
 
@@ -232,7 +232,7 @@ func TestAccImageSourceChangeIsAnInPlaceUpdate(t *testing.T) {
 }
 
 func TestAccImageDestinationChangeReplacesAndDestroyLeavesImages(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 8})
 
 	resource.Test(t, resource.TestCase{
@@ -256,7 +256,7 @@ func TestAccImageDestinationChangeReplacesAndDestroyLeavesImages(t *testing.T) {
 }
 
 func TestAccImageBasicAuth(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthBasic})
+	reg := startAccRegistry(t, testregistry.Options{Auth: testregistry.AuthBasic})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 9})
 	withAuth := func(password string) string {
 		return fmt.Sprintf(`
@@ -284,8 +284,8 @@ provider "imagesync" {
 }
 
 func TestAccImageTokenAuthBetweenRegistries(t *testing.T) {
-	src := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthToken})
-	dst := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthToken, Username: "pusher", Password: "push-secret"})
+	src := startAccRegistry(t, testregistry.Options{Auth: testregistry.AuthToken})
+	dst := startAccRegistry(t, testregistry.Options{Auth: testregistry.AuthToken, Username: "pusher", Password: "push-secret"})
 	pushed := push(t, src, "team/app", "v1", testregistry.ImageSpec{OCI: true, Platforms: []string{"linux/amd64", "linux/arm64"}, Seed: 10})
 	config := fmt.Sprintf(`
 provider "imagesync" {
@@ -314,7 +314,7 @@ provider "imagesync" {
 }
 
 func TestAccImageImport(t *testing.T) {
-	reg := testregistry.StartT(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	src := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 11})
 	// A mirror made by hand before Terraform managed it: the same image under mirror/app:v1.
 	push(t, reg, "mirror/app", "v1", testregistry.ImageSpec{Seed: 11})

@@ -36,7 +36,7 @@ func expectGone(reg *testregistry.Registry, repo, tag string) resource.TestCheck
 }
 
 func TestAccImageTagMovedUpstreamIsAnUpdateWithTheNewDigestInThePlan(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, reg, "source/nginx", "latest", testregistry.ImageSpec{Seed: 101})
 	config := imageConfig(reg.Host+"/source/nginx:latest", reg.Host+"/mirror/nginx:stable", "")
 	var v2 testregistry.Pushed
@@ -71,8 +71,8 @@ func (l lazyCheck) CheckPlan(ctx context.Context, req plancheck.CheckPlanRequest
 }
 
 func TestAccImageSourceUnreachableAtPlanKeepsTheImage(t *testing.T) {
-	src := accRegistry(t, testregistry.Options{})
-	dst := accRegistry(t, testregistry.Options{})
+	src := startAccRegistry(t, testregistry.Options{})
+	dst := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, src, "app", "v1", testregistry.ImageSpec{Seed: 103})
 	config := imageConfig(src.Host+"/app:v1", dst.Host+"/mirror/app:v1", "")
 	resource.Test(t, resource.TestCase{
@@ -89,7 +89,7 @@ func TestAccImageSourceUnreachableAtPlanKeepsTheImage(t *testing.T) {
 }
 
 func TestAccImageSourceDigestTriggersAnUpdate(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 104})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,
@@ -104,7 +104,7 @@ func TestAccImageSourceDigestTriggersAnUpdate(t *testing.T) {
 }
 
 func TestAccImageDeleteOnDestroyRemovesOnlyItsTag(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 105})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,
@@ -129,7 +129,7 @@ func TestAccImageDeleteOnDestroyRemovesOnlyItsTag(t *testing.T) {
 }
 
 func TestAccImageDeleteOnDestroyRefusedNamesTheWayOut(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{DeleteDisabled: true})
+	reg := startAccRegistry(t, testregistry.Options{DeleteDisabled: true})
 	push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 106})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,
@@ -147,7 +147,7 @@ func TestAccImageDeleteOnDestroyRefusedNamesTheWayOut(t *testing.T) {
 }
 
 func TestAccImageDriftAcceptedIsNotFought(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 107})
 	config := imageConfig(reg.Host+"/source/app:v1", reg.Host+"/mirror/app:v1", `destination_drift = "accept"`)
 	var rolledBack testregistry.Pushed
@@ -173,7 +173,7 @@ func TestAccImageDriftAcceptedIsNotFought(t *testing.T) {
 // Terraform shows any change of a configured value as an update; what matters is that
 // it is not a replace and that the digest stays.
 func TestAccImageImplicitAndExplicitTagAreOnePlace(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	v1 := push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 109})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,
@@ -189,7 +189,7 @@ func TestAccImageImplicitAndExplicitTagAreOnePlace(t *testing.T) {
 }
 
 func TestAccImageTaglessDestinationFollowsTheSourceTagByReplacing(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 110})
 	v2 := push(t, reg, "source/app", "v2", testregistry.ImageSpec{Seed: 111})
 	resource.Test(t, resource.TestCase{
@@ -207,7 +207,7 @@ func TestAccImageTaglessDestinationFollowsTheSourceTagByReplacing(t *testing.T) 
 }
 
 func TestAccImageTimeoutRecordsNothingAndNamesTheTimeout(t *testing.T) {
-	reg := accRegistry(t, testregistry.Options{})
+	reg := startAccRegistry(t, testregistry.Options{})
 	push(t, reg, "source/app", "v1", testregistry.ImageSpec{Seed: 112, Layers: 4, LayerSize: 4 << 20})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providers,

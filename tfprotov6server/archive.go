@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -251,7 +250,7 @@ func sameMap(a, b mapValue) bool {
 // resolveArchive finds the digest each image will have in the archive.
 func resolveArchive(ctx context.Context, client *registryclient.Client, t archiveTarget) (map[string]string, error) {
 	out := map[string]string{}
-	for _, name := range sortedNames(t.images) {
+	for _, name := range sortedKeys(t.images) {
 		r, err := resolve(ctx, client, target{source: t.images[name], platform: t.platform}, imagePrivate{})
 		if err != nil {
 			return nil, fmt.Errorf("images[%q] = %s: %w", name, t.images[name], err)
@@ -259,15 +258,6 @@ func resolveArchive(ctx context.Context, client *registryclient.Client, t archiv
 		out[name] = r.push.String()
 	}
 	return out, nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // apply writes the archive: every image through the one copy walk into a layout
@@ -307,7 +297,7 @@ func (archiveResource) apply(ctx context.Context, client *registryclient.Client,
 	}
 	var named []tarball.Named
 	digests := map[string]string{}
-	for _, name := range sortedNames(t.images) {
+	for _, name := range sortedKeys(t.images) {
 		ref, opts := t.images[name], registryclient.CopyOptions{Platform: t.platform}
 		if d, ok := planned.Digests.Values[name]; ok && !planned.Digests.Unknown {
 			ref, opts.Platform = ref.WithDigest(digest.Digest(d)), nil

@@ -21,30 +21,30 @@ func providerSchema() *tfprotov6.Schema {
 		return &tfprotov6.SchemaAttribute{Name: name, Type: tftypes.String, Optional: true, Sensitive: sensitive, Description: desc}
 	}
 	return &tfprotov6.Schema{Block: &tfprotov6.SchemaBlock{
-		Description: "Copies container images between OCI registries.",
+		Description: "Copies container images between OCI registries and looks them up. Every setting is optional: without a provider block, each registry is reached over verified HTTPS with the credentials of the Docker config, or anonymously.",
 		Attributes: []*tfprotov6.SchemaAttribute{
 			{Name: "insecure_registries", Type: tftypes.List{ElementType: tftypes.String}, Optional: true,
-				Description: "Registries (host[:port]) that may use plain HTTP or TLS without certificate verification. Loopback registries (localhost, 127.0.0.0/8, [::1]) may use plain HTTP without being listed, as with Docker."},
-			str("ca_cert_file", "Path of a PEM file of CA certificates trusted for every registry, in addition to the system roots.", false),
-			str("ca_cert_pem", "PEM-encoded CA certificates trusted for every registry, in addition to the system roots.", false),
+				Description: "Registries, as `host[:port]`, that may be reached over plain HTTP or over TLS without certificate verification, for example `[\"10.0.0.5:5000\"]`. Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) may use plain HTTP without being listed, as with Docker. Default: none."},
+			str("ca_cert_file", "Path of a PEM file of CA certificates to trust for every registry, in addition to the system roots, for example `/etc/ssl/certs/internal-ca.pem`. Default: the system roots alone.", false),
+			str("ca_cert_pem", "PEM-encoded CA certificates (`-----BEGIN CERTIFICATE-----` ...) to trust for every registry, in addition to the system roots and `ca_cert_file`, for example `file(\"internal-ca.pem\")`. Default: none.", false),
 			{Name: "max_parallel_transfers", Type: tftypes.Number, Optional: true,
-				Description: fmt.Sprintf("How many blobs move at once across all resources (1 to 64, default %d).", registryclient.DefaultParallelTransfers)},
+				Description: fmt.Sprintf("How many blobs move at once across all resources of a run, from 1 to 64, for example `2` on a slow link. Default: %d.", registryclient.DefaultParallelTransfers)},
 			{Name: "max_retries", Type: tftypes.Number, Optional: true,
-				Description: fmt.Sprintf("How often a request that is safe to repeat is retried after a dropped connection, 408, 429 or 5xx (0 to 20, default %d).", registryclient.DefaultMaxRetries)},
+				Description: fmt.Sprintf("How often a request that is safe to repeat is retried after a dropped connection or a 408, 429 or 5xx answer, with exponential backoff and honouring `Retry-After`, from 0 to 20, for example `10` for a flaky network. Default: %d.", registryclient.DefaultMaxRetries)},
 			{Name: "allow_nondistributable_artifacts", Type: tftypes.Bool, Optional: true,
-				Description: "Copy foreign and non-distributable layers (such as Windows base layers) too. By default they are left out, as their licence usually forbids redistribution."},
+				Description: "Copy foreign and non-distributable layers (such as Windows base layers) too: `true` for a private mirror of Windows images that must work without reaching Microsoft's servers. Default: `false`: they are left out, as their licence usually forbids redistribution, and the copied manifest still points at where they live."},
 		},
 		BlockTypes: []*tfprotov6.SchemaNestedBlock{{
 			TypeName: "registry_auth",
 			Nesting:  tfprotov6.SchemaNestedBlockNestingModeList,
 			Block: &tfprotov6.SchemaBlock{
-				Description: "Credentials for one registry. Registries without a block use the Docker config (DOCKER_CONFIG or ~/.docker/config.json) and its credential helpers.",
+				Description: "Credentials for one registry; repeat the block for each registry. Registries without a block use the Docker config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`) and its credential helpers, else anonymous access.",
 				Attributes: []*tfprotov6.SchemaAttribute{
-					{Name: "address", Type: tftypes.String, Required: true, Description: "The registry's host[:port], for example ghcr.io or 127.0.0.1:5000. Docker Hub is docker.io."},
-					str("username", "User name for basic or token authentication.", false),
-					str("password", "Password or access token.", true),
-					str("config_file", "Path of a Docker config.json to take this registry's credentials from.", false),
-					{Name: "auth_disabled", Type: tftypes.Bool, Optional: true, Description: "Talk to this registry anonymously, even if a Docker config has credentials for it."},
+					{Name: "address", Type: tftypes.String, Required: true, Description: "The registry's `host[:port]`, without scheme or path, for example `ghcr.io` or `127.0.0.1:5000`. Docker Hub is `docker.io`."},
+					str("username", "User name for basic or token authentication, for example `ci-bot`. Set it together with `password`.", false),
+					str("password", "Password or access token of `username`, for example `var.registry_password`.", true),
+					str("config_file", "Path of a Docker `config.json` to take this registry's credentials from (its `auths`, `credHelpers` or `credsStore`), for example `/run/secrets/docker/config.json`. Not together with `username`.", false),
+					{Name: "auth_disabled", Type: tftypes.Bool, Optional: true, Description: "Talk to this registry anonymously even if a Docker config has credentials for it, for example `true` for a public mirror. Default: `false`."},
 				},
 			},
 		}},

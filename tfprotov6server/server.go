@@ -1,12 +1,14 @@
 // Package tfprotov6server is the provider: a hand-written tfprotov6.ProviderServer that
 // owns schemas, validation, plans, apply and read. It routes each RPC by type name to a
-// small resource type; every Terraform rule a framework would enforce is enforced here.
+// small resource, data source or function type; every Terraform rule a framework would
+// enforce is enforced here.
 package tfprotov6server
 
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -20,8 +22,10 @@ const ProviderName = "imagesync"
 
 // Server implements tfprotov6.ProviderServer.
 type Server struct {
-	version   string
-	resources map[string]resource
+	version     string
+	resources   map[string]resource
+	dataSources map[string]dataSource
+	functions   map[string]function
 
 	stop     context.Context // cancelled by StopProvider: in-flight transfers end
 	stopOnce func()
@@ -41,8 +45,16 @@ func newServer(version string) *Server {
 	return &Server{
 		version:   version,
 		resources: map[string]resource{"imagesync_image": imageResource{}, "imagesync_archive": archiveResource{}},
-		stop:      stop,
-		stopOnce:  cancel,
+		dataSources: map[string]dataSource{
+			"imagesync_image": imageDataSource{},
+			"imagesync_tags":  tagsDataSource{},
+		},
+		functions: map[string]function{
+			"parse_reference": parseReferenceFunction{},
+			"pin":             pinFunction{},
+		},
+		stop:     stop,
+		stopOnce: cancel,
 	}
 }
 
@@ -100,11 +112,35 @@ type readResult struct {
 	diags   diagnostics
 }
 
-// GetMetadata lists the resource types without building their schemas.
+// dataSource is one data source type: it reads its configuration (always wholly
+// known when Terraform asks) and returns the whole object, computed values filled in.
+type dataSource interface {
+	schema() *tfprotov6.Schema
+	validate(ctx context.Context, config tftypes.Value) diagnostics
+	read(ctx context.Context, client *registryclient.Client, config tftypes.Value) (tftypes.Value, diagnostics)
+}
+
+// function is one provider-defined function. It must be pure: the same arguments
+// always give the same result, and it never touches the network.
+type function interface {
+	definition() *tfprotov6.Function
+	// call gets one value per parameter, of the parameter's type, never null or
+	// unknown (Terraform handles those itself).
+	call(ctx context.Context, args []tftypes.Value) (tftypes.Value, *tfprotov6.FunctionError)
+}
+
+// GetMetadata lists the resource types, data sources and functions without building
+// their schemas.
 func (s *Server) GetMetadata(context.Context, *tfprotov6.GetMetadataRequest) (*tfprotov6.GetMetadataResponse, error) {
 	resp := &tfprotov6.GetMetadataResponse{ServerCapabilities: capabilities()}
-	for _, name := range s.resourceNames() {
+	for _, name := range sortedKeys(s.resources) {
 		resp.Resources = append(resp.Resources, tfprotov6.ResourceMetadata{TypeName: name})
+	}
+	for _, name := range sortedKeys(s.dataSources) {
+		resp.DataSources = append(resp.DataSources, tfprotov6.DataSourceMetadata{TypeName: name})
+	}
+	for _, name := range sortedKeys(s.functions) {
+		resp.Functions = append(resp.Functions, tfprotov6.FunctionMetadata{Name: name})
 	}
 	return resp, nil
 }
@@ -122,6 +158,12 @@ func (s *Server) GetProviderSchema(context.Context, *tfprotov6.GetProviderSchema
 	for name, r := range s.resources {
 		resp.ResourceSchemas[name] = r.schema()
 	}
+	for name, d := range s.dataSources {
+		resp.DataSourceSchemas[name] = d.schema()
+	}
+	for name, f := range s.functions {
+		resp.Functions[name] = f.definition()
+	}
 	return resp, nil
 }
 
@@ -129,13 +171,8 @@ func capabilities() *tfprotov6.ServerCapabilities {
 	return &tfprotov6.ServerCapabilities{GetProviderSchemaOptional: true, PlanDestroy: true, MoveResourceState: true}
 }
 
-func (s *Server) resourceNames() []string {
-	names := make([]string, 0, len(s.resources))
-	for name := range s.resources {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // StopProvider cancels every transfer in flight.
@@ -186,4 +223,15 @@ func (s *Server) lookup(typeName string) (resource, diagnostics) {
 		return nil, d
 	}
 	return r, nil
+}
+
+// lookupDataSource finds the data source named in a request.
+func (s *Server) lookupDataSource(typeName string) (dataSource, diagnostics) {
+	d, ok := s.dataSources[typeName]
+	if !ok {
+		var diags diagnostics
+		diags.error("Unknown data source", fmt.Sprintf("The imagesync provider has no data source %q.", typeName))
+		return nil, diags
+	}
+	return d, nil
 }

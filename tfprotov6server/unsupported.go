@@ -32,26 +32,6 @@ func (s *Server) GenerateResourceConfig(context.Context, *tfprotov6.GenerateReso
 	return &tfprotov6.GenerateResourceConfigResponse{Diagnostics: unsupported("generating configuration")}, nil
 }
 
-// ValidateDataResourceConfig: there are no data sources yet.
-func (s *Server) ValidateDataResourceConfig(_ context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
-	return &tfprotov6.ValidateDataResourceConfigResponse{Diagnostics: unsupported("the data source " + req.TypeName)}, nil
-}
-
-// ReadDataSource: there are no data sources yet.
-func (s *Server) ReadDataSource(_ context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
-	return &tfprotov6.ReadDataSourceResponse{Diagnostics: unsupported("the data source " + req.TypeName)}, nil
-}
-
-// GetFunctions answers that there are no functions yet.
-func (s *Server) GetFunctions(context.Context, *tfprotov6.GetFunctionsRequest) (*tfprotov6.GetFunctionsResponse, error) {
-	return &tfprotov6.GetFunctionsResponse{Functions: map[string]*tfprotov6.Function{}}, nil
-}
-
-// CallFunction: there are no functions yet.
-func (s *Server) CallFunction(_ context.Context, req *tfprotov6.CallFunctionRequest) (*tfprotov6.CallFunctionResponse, error) {
-	return &tfprotov6.CallFunctionResponse{Error: &tfprotov6.FunctionError{Text: "The imagesync provider has no function " + req.Name + "."}}, nil
-}
-
 // ValidateEphemeralResourceConfig: there are no ephemeral resources.
 func (s *Server) ValidateEphemeralResourceConfig(_ context.Context, req *tfprotov6.ValidateEphemeralResourceConfigRequest) (*tfprotov6.ValidateEphemeralResourceConfigResponse, error) {
 	return &tfprotov6.ValidateEphemeralResourceConfigResponse{Diagnostics: unsupported("the ephemeral resource " + req.TypeName)}, nil

@@ -8,7 +8,7 @@ terraform {
 
 provider "imagesync" {
   # Registries without a registry_auth block use ~/.docker/config.json and its
-  # credential helpers, as `docker pull` does.
+  # credential helpers, as `docker pull` does, or else anonymous access.
   registry_auth {
     address  = "registry.example.com"
     username = "ci-bot"

@@ -19,6 +19,7 @@ func fakeBinary(t *testing.T, script string) {
 }
 
 func TestLaunch(t *testing.T) {
+	RequireBinary(t)
 	registryBin, err := binaryPath()
 	if err != nil {
 		t.Fatal(err)

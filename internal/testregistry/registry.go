@@ -72,9 +72,11 @@ func Start(ctx context.Context, opts Options) (*Registry, error) {
 }
 
 // StartT starts a registry for t, closes it in t.Cleanup and fails t if it
-// cannot start.
+// cannot start. Without the registry binary it skips t, or fails it when
+// RequireToolsEnv is set.
 func StartT(t testing.TB, opts Options) *Registry {
 	t.Helper()
+	RequireBinary(t)
 	r, err := Start(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("start test registry: %v", err)

@@ -3,7 +3,9 @@ package testregistry
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +129,7 @@ func TestAnonymousRegistry(t *testing.T) {
 }
 
 func TestCloseRemovesStorage(t *testing.T) {
+	RequireBinary(t)
 	r, err := Start(t.Context(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -152,4 +155,52 @@ func TestStartWithoutBinary(t *testing.T) {
 	if !errors.Is(err, ErrBinaryNotFound) || !strings.Contains(err.Error(), "/nonexistent/registry: run `make tools`") {
 		t.Errorf("err = %v, want one naming the path and `make tools`", err)
 	}
+}
+
+// recordingTB stands in for a test to see whether RequireBinary skips or fails it.
+type recordingTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recordingTB) Skip(args ...any)                 { r.skipped = fmt.Sprint(args...) }
+func (r *recordingTB) Skipf(format string, args ...any) { r.skipped = fmt.Sprintf(format, args...) }
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+}
+
+func TestRequireBinary(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "registry")
+
+	t.Run("a missing binary skips the test with a line naming it", func(t *testing.T) {
+		t.Setenv(BinaryEnv, missing)
+		t.Setenv(RequireToolsEnv, "")
+		r := &recordingTB{TB: t}
+		RequireBinary(r)
+		if r.failed != "" || !strings.Contains(r.skipped, missing+" missing") {
+			t.Errorf("skipped %q, failed %q: want a skip naming %s", r.skipped, r.failed, missing)
+		}
+	})
+
+	t.Run("with IMAGESYNC_REQUIRE_TOOLS=1 a missing binary fails the test", func(t *testing.T) {
+		t.Setenv(BinaryEnv, missing)
+		t.Setenv(RequireToolsEnv, "1")
+		r := &recordingTB{TB: t}
+		RequireBinary(r)
+		if r.skipped != "" || !strings.Contains(r.failed, "make tools") {
+			t.Errorf("skipped %q, failed %q: want a failure saying to run make tools", r.skipped, r.failed)
+		}
+	})
+
+	t.Run("a binary that is there lets the test run", func(t *testing.T) {
+		if err := os.WriteFile(missing, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(BinaryEnv, missing)
+		r := &recordingTB{TB: t}
+		RequireBinary(r)
+		if r.skipped != "" || r.failed != "" {
+			t.Errorf("skipped %q, failed %q: want neither", r.skipped, r.failed)
+		}
+	})
 }

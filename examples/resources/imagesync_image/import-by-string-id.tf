@@ -1,0 +1,4 @@
+import {
+  to = imagesync_image.alpine
+  id = "registry.example.com/mirror/alpine:3.20"
+}
