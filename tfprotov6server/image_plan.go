@@ -3,6 +3,7 @@ package tfprotov6server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+	"github.com/imagesync/terraform-provider-imagesync/tarball"
 )
 
 // imagePrivate is kept in Terraform's private state, out of the user's sight.
@@ -88,6 +90,11 @@ func (imageResource) plan(ctx context.Context, client *registryclient.Client, re
 		planned := proposed.withUnknownDigest()
 		if sourceKnown {
 			r, err := resolve(ctx, client, t, private)
+			if notYetWritten(err, t) {
+				private.Copy = true
+				res.planned, res.private = planned.value(), private.bytes()
+				return res
+			}
 			if err != nil {
 				res.diags = sourceFailed(err, t)
 				return res
@@ -95,6 +102,7 @@ func (imageResource) plan(ctx context.Context, client *registryclient.Client, re
 			planned = withResolved(planned, t, r)
 			private = imagePrivate{Source: r.identity.String(), SourceRoot: r.root.String(), Layers: private.Layers}
 		}
+		planned, private = unlessTriggered(proposed, planned, private)
 		private.Copy = true
 		res.planned, res.private = planned.value(), private.bytes()
 		return res
@@ -120,6 +128,8 @@ func (imageResource) plan(ctx context.Context, client *registryclient.Client, re
 		switch {
 		case err == nil:
 			resolvedOK = true
+		case notYetWritten(err, t):
+			configChanged = true // the file goes away and comes back: copy what it holds then
 		case configChanged || replace:
 			res.diags = sourceFailed(err, t)
 			return res
@@ -142,15 +152,35 @@ func (imageResource) plan(ctx context.Context, client *registryclient.Client, re
 	default:
 		// Nothing to copy. Settings may still change; the digest stays what the last
 		// refresh found (with destination_drift = "accept", what the registry holds).
-		res.planned = planned.value()
+		private.Copy = false
+		res.planned, res.private = planned.value(), private.bytes()
 		return res
 	}
 	if resolvedOK {
 		private.Source, private.SourceRoot = r.identity.String(), r.root.String()
 	}
+	planned, private = unlessTriggered(proposed, planned, private)
 	private.Copy = true
 	res.planned, res.private = planned.value(), private.bytes()
 	return res
+}
+
+// unlessTriggered leaves the digest to apply when source_digest is known only then:
+// whatever produces it (a new archive, an upstream lookup) may change the source before
+// the copy, so the source read now may not be the one copied.
+func unlessTriggered(proposed, planned image, private imagePrivate) (image, imagePrivate) {
+	if !proposed.SourceDigest.Unknown {
+		return planned, private
+	}
+	private.Source, private.SourceRoot = "", ""
+	return planned.withUnknownDigest(), private
+}
+
+// notYetWritten reports a local source missing at plan: it may be written earlier in
+// the same apply (by imagesync_archive, say), so the digest is left to apply, which
+// reports it if it is still missing then.
+func notYetWritten(err error, t target) bool {
+	return t.local != nil && errors.Is(err, tarball.ErrNotFound)
 }
 
 // lastCopied is the source manifest the image at the destination was copied from. A
