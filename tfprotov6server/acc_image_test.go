@@ -67,11 +67,15 @@ func expectDigestAt(reg *testregistry.Registry, repo, ref, want string) resource
 }
 
 func expectState(reg *testregistry.Registry, repo, digest string) []statecheck.StateCheck {
+	return expectStateAt(imageAddr, reg, repo, digest)
+}
+
+func expectStateAt(addr string, reg *testregistry.Registry, repo, digest string) []statecheck.StateCheck {
 	ref := reg.Host + "/" + repo + "@" + digest
 	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("digest"), knownvalue.StringExact(digest)),
-		statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("reference"), knownvalue.StringExact(ref)),
-		statecheck.ExpectKnownValue(imageAddr, tfjsonpath.New("id"), knownvalue.StringExact(ref)),
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("digest"), knownvalue.StringExact(digest)),
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("reference"), knownvalue.StringExact(ref)),
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(ref)),
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 // moveState takes the state of the two resources imagesync_image replaces:
 //   - crane_image (any provider whose type is "crane"): source, destination, platform,
 //     source_digest, digest and reference carry over;
-//   - imagesync of sHesl/imagesync (type "imagesync"): source and destination carry
-//     over, and its id, destination@digest, gives digest and reference.
+//   - imagesync of sHesl/imagesync (type "imagesync", from any provider address, since
+//     users give that provider a local name of their choosing): source and destination
+//     carry over, and its id, destination@digest, gives digest and reference.
 //
 // Terraform sends the source provider's full address (registry.terraform.io/ns/crane);
 // OpenTofu has been seen to send the bare type ("crane") or its own host, so the type
@@ -30,7 +31,8 @@ func (imageResource) moveState(req moveRequest) (tftypes.Value, bool, diagnostic
 	switch {
 	case req.sourceType == "crane_image" && provider == "crane":
 		kind = "crane_image"
-	case req.sourceType == "imagesync" && provider == "imagesync":
+	case req.sourceType == "imagesync":
+		// The type alone is sHesl/imagesync's; users may give its provider any local name.
 		kind = "imagesync"
 	default:
 		return tftypes.Value{}, false, nil
