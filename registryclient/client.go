@@ -151,7 +151,7 @@ func New(opts ...Option) *Client {
 	c.http = &http.Client{
 		Transport: hostTransport{
 			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
-			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // only for hosts listed in insecure_registries
+			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}), // only for hosts listed in insecure_registries
 			skipVerify: c.skipVerify,
 		},
 		// Blob GETs are redirected to object storage; the registry's credentials must never

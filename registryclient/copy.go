@@ -44,7 +44,7 @@ func DestinationTag(src, dst Reference) string {
 		return dst.Tag
 	}
 	if src.Tag == "" && src.Digest == "" {
-		return "latest"
+		return DefaultTag
 	}
 	return src.Tag
 }

@@ -43,9 +43,10 @@ func isSchema1(mediaType string) bool {
 func nondistributable(mediaType string) bool {
 	switch mediaType {
 	case MediaTypeDockerForeignLayer,
-		ocispec.MediaTypeImageLayerNonDistributable,     //nolint:staticcheck // still found in the wild
-		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
-		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
+		// Deprecated in image-spec 1.1, still found in the wild.
+		ocispec.MediaTypeImageLayerNonDistributable,
+		ocispec.MediaTypeImageLayerNonDistributableGzip,
+		ocispec.MediaTypeImageLayerNonDistributableZstd:
 		return true
 	}
 	return false

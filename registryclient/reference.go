@@ -8,6 +8,9 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// DefaultTag is the tag a reference without tag or digest means, as Docker reads it.
+const DefaultTag = "latest"
+
 // DockerHub is the registry name that short references such as "alpine" live on.
 const DockerHub = "docker.io"
 
@@ -120,7 +123,7 @@ func (r Reference) identifier() string {
 	if r.Tag != "" {
 		return r.Tag
 	}
-	return "latest"
+	return DefaultTag
 }
 
 // apiHost is the host that serves the Distribution API for this registry.

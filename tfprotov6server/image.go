@@ -176,7 +176,7 @@ func (t target) at() registryclient.Reference {
 	switch {
 	case tag != "":
 	case t.local != nil:
-		tag = "latest"
+		tag = registryclient.DefaultTag
 	default:
 		tag = registryclient.DestinationTag(t.source, t.destination)
 	}

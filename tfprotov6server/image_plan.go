@@ -266,7 +266,7 @@ func normalSource(s string) string {
 		return s
 	}
 	if ref.Tag == "" && ref.Digest == "" {
-		ref.Tag = "latest"
+		ref.Tag = registryclient.DefaultTag
 	}
 	return ref.String()
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
 )
 
-// ProviderName is the provider's local name; type names start with it.
-const ProviderName = "imagesync"
-
 // Server implements tfprotov6.ProviderServer.
 type Server struct {
 	version     string

@@ -45,12 +45,19 @@ func attributes(v tftypes.Value) (map[string]tftypes.Value, error) {
 	return attrs, nil
 }
 
-// stringValue is a string attribute as Terraform sees it: known, null or unknown.
-type stringValue struct {
-	Value   string
+// value is an attribute as Terraform sees it: known, null or unknown.
+type value[T string | bool | int64] struct {
+	Value   T
 	Null    bool
 	Unknown bool
 }
+
+// The attribute kinds the schemas use.
+type (
+	stringValue = value[string]
+	boolValue   = value[bool]
+	intValue    = value[int64] // a number that must be whole
+)
 
 func knownString(s string) stringValue { return stringValue{Value: s} }
 
@@ -59,77 +66,63 @@ var (
 	unknownString = stringValue{Unknown: true}
 )
 
-func asString(v tftypes.Value) (stringValue, error) {
-	switch {
-	case !v.IsKnown():
-		return unknownString, nil
-	case v.IsNull():
-		return nullString, nil
-	}
-	var s string
-	if err := v.As(&s); err != nil {
-		return stringValue{}, err
-	}
-	return knownString(s), nil
-}
-
 // known reports whether the value is known and not null.
-func (s stringValue) known() bool { return !s.Null && !s.Unknown }
+func (v value[T]) known() bool { return !v.Null && !v.Unknown }
 
-func (s stringValue) tf() tftypes.Value {
-	switch {
-	case s.Unknown:
-		return tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
-	case s.Null:
-		return tftypes.NewValue(tftypes.String, nil)
+// tf is the value as Terraform sends it.
+func (v value[T]) tf() tftypes.Value {
+	var typ tftypes.Type = tftypes.String
+	var raw any = v.Value
+	switch x := any(v.Value).(type) {
+	case bool:
+		typ = tftypes.Bool
+	case int64:
+		typ, raw = tftypes.Number, new(big.Float).SetInt64(x)
 	}
-	return tftypes.NewValue(tftypes.String, s.Value)
+	switch {
+	case v.Unknown:
+		return tftypes.NewValue(typ, tftypes.UnknownValue)
+	case v.Null:
+		return tftypes.NewValue(typ, nil)
+	}
+	return tftypes.NewValue(typ, raw)
 }
 
-// intValue is a number attribute that must be a whole number.
-type intValue struct {
-	Value   int64
-	Null    bool
-	Unknown bool
-}
-
-func asInt(v tftypes.Value) (intValue, error) {
+// readValue reads a known, null or unknown value; as converts a known one.
+func readValue[T string | bool | int64](v tftypes.Value, as func(tftypes.Value) (T, error)) (value[T], error) {
 	switch {
 	case !v.IsKnown():
-		return intValue{Unknown: true}, nil
+		return value[T]{Unknown: true}, nil
 	case v.IsNull():
-		return intValue{Null: true}, nil
+		return value[T]{Null: true}, nil
 	}
-	var f big.Float
-	if err := v.As(&f); err != nil {
-		return intValue{}, err
+	x, err := as(v)
+	if err != nil {
+		return value[T]{}, err
 	}
-	i, acc := f.Int64()
-	if acc != big.Exact {
-		return intValue{}, fmt.Errorf("%s is not a whole number", f.String())
-	}
-	return intValue{Value: i}, nil
+	return value[T]{Value: x}, nil
 }
 
-// boolValue is a bool attribute.
-type boolValue struct {
-	Value   bool
-	Null    bool
-	Unknown bool
+func asString(v tftypes.Value) (stringValue, error) {
+	return readValue(v, func(v tftypes.Value) (s string, err error) { return s, v.As(&s) })
 }
 
 func asBool(v tftypes.Value) (boolValue, error) {
-	switch {
-	case !v.IsKnown():
-		return boolValue{Unknown: true}, nil
-	case v.IsNull():
-		return boolValue{Null: true}, nil
-	}
-	var b bool
-	if err := v.As(&b); err != nil {
-		return boolValue{}, err
-	}
-	return boolValue{Value: b}, nil
+	return readValue(v, func(v tftypes.Value) (b bool, err error) { return b, v.As(&b) })
+}
+
+func asInt(v tftypes.Value) (intValue, error) {
+	return readValue(v, func(v tftypes.Value) (int64, error) {
+		var f big.Float
+		if err := v.As(&f); err != nil {
+			return 0, err
+		}
+		i, acc := f.Int64()
+		if acc != big.Exact {
+			return 0, fmt.Errorf("%s is not a whole number", f.String())
+		}
+		return i, nil
+	})
 }
 
 // asStrings reads a list of strings; unknown elements are reported as unknown.
@@ -177,16 +170,4 @@ func asObjects(v tftypes.Value) ([]map[string]tftypes.Value, error) {
 		out = append(out, attrs)
 	}
 	return out, nil
-}
-
-func (i intValue) known() bool { return !i.Null && !i.Unknown }
-
-func (b boolValue) tf() tftypes.Value {
-	switch {
-	case b.Unknown:
-		return tftypes.NewValue(tftypes.Bool, tftypes.UnknownValue)
-	case b.Null:
-		return tftypes.NewValue(tftypes.Bool, nil)
-	}
-	return tftypes.NewValue(tftypes.Bool, b.Value)
 }
