@@ -73,3 +73,14 @@ $(BIN)/crane:
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)
+
+# Release files go to dist/: a zip per platform, SHA256SUMS and the registry manifest,
+# byte for byte the same for anyone who builds the same commit with the same Go.
+# VERSION defaults to what `git describe` finds: X.Y.Z on a clean tag vX.Y.Z, otherwise
+# a -dev pre-release of the next patch (internal/release/version.go). Sign the
+# SHA256SUMS afterwards (gpg --detach-sign) for the registries.
+VERSION ?=
+.PHONY: release
+release: ## Reproducible release zips, SHA256SUMS, manifest in dist/ (VERSION=x.y.z)
+	rm -rf dist
+	$(GO) run ./internal/release -go $(GO) -out dist $(if $(VERSION),-version $(VERSION))
