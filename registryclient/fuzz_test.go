@@ -112,6 +112,8 @@ func FuzzGetManifest(f *testing.F) {
 		{"text/plain; charset=utf-8", "", []byte(`{"mediaType":"application/vnd.docker.distribution.manifest.v1+prettyjws"}`)},
 		{ociManifest + "; charset=utf-8", "sha512:" + strings.Repeat("0", 128), []byte(`{}`)},
 		{ociManifest, "sha256:not-hex", []byte(`null`)},
+		{ociManifest, "md5:d41d8cd98f00b204e9800998ecf8427e", []byte(`{}`)},
+		{ociIndex, "", []byte(`{"manifests":[{"digest":"0","platform":{"os":"linux","architecture":"amd64"}}]}`)},
 		{"", "", []byte(`{"mediaType":"","manifests":[{"platform":{}}],"layers":null}`)},
 		{ociIndex, "", []byte(`{"manifests":[{"platform":{"os":"linux","architecture":"arm"}}],"subject":{"digest":"x"}}`)},
 		{ociIndex, "", nil},
