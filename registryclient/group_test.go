@@ -14,11 +14,14 @@ import (
 func TestGroupPanicReachesWaitsCaller(t *testing.T) {
 	g := newGroup(context.Background(), 4)
 	cancelled := make(chan error, 1)
+	started := make(chan struct{})
 	g.Go(func(ctx context.Context) error {
+		close(started)
 		<-ctx.Done()
 		cancelled <- context.Cause(ctx)
 		return ctx.Err()
 	})
+	<-started
 	g.Go(func(context.Context) error {
 		var layers []string
 		_ = layers[len(layers)+1]
