@@ -60,7 +60,7 @@ endif
 
 # A missing tool fails the run instead of skipping tests (see internal/testregistry).
 test: export IMAGESYNC_REQUIRE_TOOLS := 1
-test: vet unit acceptance docs-check examples-check ## Every test: vet, unit, integration, acceptance under both CLIs, docs and examples
+test: vet unit race fuzz-short acceptance docs-check examples-check ## Every test: vet, unit, integration, race, fuzz, acceptance under both CLIs, docs and examples
 
 demo: $(BIN)/registry $(CLI_DEP) build ## Copy a generated image between repositories of a local registry with terraform apply
 	$(GO) run ./internal/demo -provider-dir $(BIN) -example $(CURDIR)/examples/demo
@@ -136,3 +136,38 @@ $(BIN)/tfplugindocs:
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)
+
+# Release files go to dist/: a zip per platform, SHA256SUMS and the registry manifest,
+# byte for byte the same for anyone who builds the same commit with the same Go.
+# VERSION defaults to what `git describe` finds: X.Y.Z on a clean tag vX.Y.Z, otherwise
+# a -dev pre-release of the next patch (internal/release/version.go). Sign the
+# SHA256SUMS afterwards (gpg --detach-sign) for the registries.
+VERSION ?=
+.PHONY: release
+release: ## Reproducible release zips, SHA256SUMS, manifest in dist/ (VERSION=x.y.z)
+	rm -rf dist
+	$(GO) run ./internal/release -go $(GO) -out dist $(if $(VERSION),-version $(VERSION))
+
+# The race detector over the packages that run concurrently for Terraform: the shared
+# client, its token cache and uploads, and the server. Acceptance tests stay out (they
+# need TF_ACC and run under `make acceptance`).
+.PHONY: race
+race: tools ## Unit and integration tests of registryclient and tfprotov6server under -race
+	$(GO) test -count=1 -race -skip '^TestAcc' ./registryclient/... ./tfprotov6server/
+
+# Fuzz targets are found, not listed: every func FuzzXxx in a _test.go file runs for
+# FUZZTIME, from its seeds and the inputs kept in its package's testdata/fuzz/FuzzXxx/.
+# A failing input is written there; commit it with the fix, and plain `go test` replays it.
+FUZZTIME ?= 60s
+.PHONY: fuzz fuzz-short
+fuzz: ## Every fuzz target, FUZZTIME each (default 60s)
+	@set -euo pipefail; \
+	for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+	    echo "fuzz $$target ($$(dirname "$$file")) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$(dirname "$$file")"; \
+	  done; \
+	done
+
+fuzz-short: ## Every fuzz target for 3s (part of make test)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s

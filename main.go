@@ -4,6 +4,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
@@ -19,7 +20,12 @@ const address = "registry.terraform.io/imagesync/imagesync"
 
 func main() {
 	debug := flag.Bool("debug", false, "run in debug mode: print TF_REATTACH_PROVIDERS for a debugger-attached provider")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version)
+		return
+	}
 	var opts []tf6server.ServeOpt
 	if *debug {
 		opts = append(opts, tf6server.WithManagedDebug())

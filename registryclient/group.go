@@ -2,6 +2,9 @@ package registryclient
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 )
 
@@ -14,7 +17,25 @@ type group struct {
 	slots  chan struct{}
 	once   sync.Once
 	err    error
+
+	panicOnce sync.Once
+	panicked  *goroutinePanic
 }
+
+// goroutinePanic carries a panic from one of a group's goroutines to Wait's caller,
+// where the provider's RPC guard can recover it: a panic left in the goroutine would
+// kill the plugin. It prints as the original value, then the goroutine's stack.
+type goroutinePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *goroutinePanic) String() string {
+	return fmt.Sprintf("%v\n\npanicked in a transfer goroutine:\n%s", p.value, p.stack)
+}
+
+// errPanicked cancels the rest of a group whose goroutine panicked.
+var errPanicked = errors.New("a concurrent transfer panicked")
 
 func newGroup(ctx context.Context, limit int) *group {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -26,6 +47,12 @@ func (g *group) Go(fn func(ctx context.Context) error) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
+		defer func() {
+			if v := recover(); v != nil {
+				g.panicOnce.Do(func() { g.panicked = &goroutinePanic{value: v, stack: debug.Stack()} })
+				g.fail(errPanicked)
+			}
+		}()
 		select {
 		case g.slots <- struct{}{}:
 		case <-g.ctx.Done():
@@ -46,9 +73,13 @@ func (g *group) fail(err error) {
 	})
 }
 
-// Wait waits for every function and returns the first error.
+// Wait waits for every function and returns the first error. If one of them panicked,
+// Wait panics in its caller's goroutine with that panic.
 func (g *group) Wait() error {
 	g.wg.Wait()
 	g.cancel(nil)
+	if g.panicked != nil {
+		panic(g.panicked)
+	}
 	return g.err
 }

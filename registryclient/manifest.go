@@ -96,11 +96,18 @@ func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, erro
 		return Manifest{}, fmt.Errorf("get manifest %s: larger than %d bytes: %w", ref, maxManifestSize, ErrManifestTooLarge)
 	}
 	m := Manifest{MediaType: mediaType(resp.Header.Get("Content-Type")), Body: body}
+	// The body is checked against a well-formed digest of a supported algorithm: the
+	// reference's own (which may come from an index, so it is validated too), else the
+	// registry's header; a header that is not such a digest counts as missing.
 	want := ref.Digest
-	if want == "" {
-		want, _ = digest.Parse(resp.Header.Get("Docker-Content-Digest"))
+	if want != "" {
+		if err := want.Validate(); err != nil {
+			return Manifest{}, fmt.Errorf("get manifest %s: digest %q: %w", ref, want, err)
+		}
+	} else if d, err := digest.Parse(resp.Header.Get("Docker-Content-Digest")); err == nil {
+		want = d
 	}
-	if want != "" && want.Validate() == nil && want.Algorithm().Available() {
+	if want != "" {
 		if got := want.Algorithm().FromBytes(body); got != want {
 			return Manifest{}, fmt.Errorf("get manifest %s: content hashes to %s, expected %s: %w", ref, got, want, ErrDigestMismatch)
 		}

@@ -2,6 +2,7 @@ package registryclient
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -20,7 +21,28 @@ const dockerHubAPIHost = "registry-1.docker.io"
 var (
 	repositoryComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$`)
 	tagPattern          = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	hostPattern         = regexp.MustCompile(`^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*$`)
+	portPattern         = regexp.MustCompile(`^[0-9]+$`)
 )
+
+// validRegistry reports whether s is a registry as Docker reads one, and as request
+// URLs can carry it: a host name or IPv4 address, or an IPv6 address in brackets,
+// then an optional port.
+func validRegistry(s string) bool {
+	host := s
+	if i := strings.LastIndex(s, ":"); i >= 0 && !strings.HasSuffix(s, "]") {
+		host = s[:i]
+		if !portPattern.MatchString(s[i+1:]) {
+			return false
+		}
+	}
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		addr, err := netip.ParseAddr(inner)
+		return ok && err == nil && addr.Is6() && addr.Zone() == ""
+	}
+	return hostPattern.MatchString(host)
+}
 
 // Reference names an image: a registry, a repository, and a tag, a digest or both.
 type Reference struct {
@@ -61,6 +83,9 @@ func ParseReference(s string) (Reference, error) {
 	if slash := strings.Index(name, "/"); slash >= 0 {
 		first := name[:slash]
 		if strings.ContainsAny(first, ".:") || first == "localhost" {
+			if !validRegistry(first) {
+				return Reference{}, fmt.Errorf("%w %q: registry %q must be a host name or IP address with an optional :port, such as ghcr.io or 127.0.0.1:5000", ErrInvalidReference, s, first)
+			}
 			ref.Registry = first
 			name = name[slash+1:]
 		}

@@ -22,6 +22,8 @@ func TestParseReference(t *testing.T) {
 		{"registry.example.com/app@" + d, "registry.example.com/app@" + d, "", true},
 		{"app:1.0@" + d, "docker.io/library/app:1.0@" + d, "1.0", true},
 		{"[::1]:5000/app", "[::1]:5000/app", "", false},
+		{"[::1]/app", "[::1]/app", "", false},
+		{"R.EXAMPLE.com:443/app", "R.EXAMPLE.com:443/app", "", false},
 	} {
 		t.Run(tc.in+" is "+tc.want, func(t *testing.T) {
 			ref, err := ParseReference(tc.in)
@@ -39,6 +41,8 @@ func TestParseReferenceRejects(t *testing.T) {
 	for _, in := range []string{
 		"", " alpine", "Alpine", "ghcr.io/Org/app", "app:", "app:-bad", "app@sha256:short",
 		"ghcr.io/", "a//b", "app:" + string(make([]byte, 129)),
+		"r.io:/app", "a:b/c", "0:/0", "-r.io/app", "r_io.example/app", "[::1/app", "[r.io]:5000/app",
+		"[0]:0/0", "[fe80::1%eth0]:5000/app", "r.io:5000:1/app",
 	} {
 		t.Run(in, func(t *testing.T) {
 			if _, err := ParseReference(in); !errors.Is(err, ErrInvalidReference) {

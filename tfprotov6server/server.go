@@ -34,7 +34,7 @@ type Server struct {
 
 // New returns a factory for the provider server, as tf6server.Serve wants it.
 func New(version string) func() tfprotov6.ProviderServer {
-	return func() tfprotov6.ProviderServer { return newServer(version) }
+	return func() tfprotov6.ProviderServer { return guard(newServer(version)) }
 }
 
 func newServer(version string) *Server {

@@ -18,8 +18,9 @@ type call[V any] struct {
 	done  chan struct{}
 	value V
 	err   error
-	// canceled is set when the running caller's own context ended: its error says
-	// nothing about the callers still waiting, so one of them runs the call again.
+	// canceled is set when the running caller's own context ended, or fn panicked: its
+	// result says nothing about the callers still waiting, so one of them runs the call
+	// again.
 	canceled bool
 }
 
@@ -48,12 +49,26 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 		g.calls[key] = c
 		g.mu.Unlock()
 
-		c.value, c.err = fn(ctx)
-		c.canceled = c.err != nil && ctx.Err() != nil
+		g.run(ctx, key, c, fn)
+		return c.value, c.err
+	}
+}
+
+// run runs fn for c and then lets the waiters go, even when fn panics: the panic goes
+// on up the running caller's stack (the provider turns it into a diagnostic), and the
+// waiters, who have no result, run the call themselves rather than wait forever.
+func (g *Group[K, V]) run(ctx context.Context, key K, c *call[V], fn func(context.Context) (V, error)) {
+	returned := false
+	defer func() {
+		if !returned {
+			c.canceled = true
+		}
 		g.mu.Lock()
 		delete(g.calls, key)
 		g.mu.Unlock()
 		close(c.done)
-		return c.value, c.err
-	}
+	}()
+	c.value, c.err = fn(ctx)
+	c.canceled = c.err != nil && ctx.Err() != nil
+	returned = true
 }

@@ -58,4 +58,45 @@ func TestFlight(t *testing.T) {
 			t.Errorf("waiter got %d, want its own run's 7", v)
 		}
 	})
+	t.Run("a run that panics lets its waiters go and leaves the key free", func(t *testing.T) {
+		var f Group[string, int]
+		started := make(chan struct{})
+		boom := make(chan struct{})
+		panicked := make(chan any)
+		go func() {
+			defer func() { panicked <- recover() }()
+			f.Do(context.Background(), "k", func(context.Context) (int, error) {
+				close(started)
+				<-boom
+				panic("upload bug")
+			})
+		}()
+		<-started
+		waiter := make(chan int)
+		go func() {
+			v, err := f.Do(context.Background(), "k", func(context.Context) (int, error) { return 7, nil })
+			if err != nil {
+				t.Errorf("waiter: %v", err)
+			}
+			waiter <- v
+		}()
+		time.Sleep(20 * time.Millisecond)
+		close(boom)
+		if v := <-panicked; v != "upload bug" {
+			t.Errorf("the running caller recovered %v, want its own panic", v)
+		}
+		select {
+		case v := <-waiter:
+			if v != 7 {
+				t.Errorf("waiter got %d, want its own run's 7", v)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiter still waits for a run that panicked")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if v, err := f.Do(ctx, "k", func(context.Context) (int, error) { return 8, nil }); v != 8 || err != nil {
+			t.Errorf("a later call got %d, %v; want its own 8", v, err)
+		}
+	})
 }
