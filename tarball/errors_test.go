@@ -3,7 +3,6 @@ package tarball_test
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -96,22 +95,11 @@ func TestAnUnreadableFile(t *testing.T) {
 }
 
 func TestAFileThatIsNotATar(t *testing.T) {
-	gz := func(b []byte) []byte {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		if _, err := zw.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
 	for name, body := range map[string][]byte{
 		"an empty file":               {},
 		"a text file":                 []byte("this is not an image\n"),
 		"a large text file":           bytes.Repeat([]byte("not a tar header, not at all\n"), 100),
-		"gzip'd text":                 gz(bytes.Repeat([]byte("plain text "), 200)),
+		"gzip'd text":                 gzipped(t, bytes.Repeat([]byte("plain text "), 200)),
 		"a zstd-compressed archive":   append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...),
 		"gzip magic and then no gzip": append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{'x'}, 600)...),
 	} {
