@@ -428,3 +428,12 @@ func TestCloseRemovesTheDecompressedCopy(t *testing.T) {
 		t.Errorf("%s is still there after Close: %v", copies[0], err)
 	}
 }
+
+func TestAnArchiveWithTooManyEntriesIsRefused(t *testing.T) {
+	defer tarball.SetMaxEntries(10)()
+	f := testimage.WriteT(t, testimage.Options{Layout: testimage.DockerSave, Layers: 3})
+	if len(f.Entries) <= 10 {
+		t.Fatalf("fixture has only %d entries", len(f.Entries))
+	}
+	openErr(t, tarball.Location{Path: f.Path}, tarball.ErrMalformed, f.Path, "more than 10 entries")
+}
