@@ -54,6 +54,10 @@ func OpenContext(ctx context.Context, loc Location) (*Archive, error) {
 		return nil, err
 	}
 	a := &Archive{loc: loc, label: loc.String(), converted: map[int]*dockerImage{}}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		// A pipe cannot be read at offsets, and opening one with no writer blocks.
+		return nil, fmt.Errorf("%w %s: %s is a %s, not a file or directory; write the archive to a file first", ErrUnreadable, a.label, loc.Path, info.Mode().Type())
+	}
 	if info.IsDir() {
 		a.files, err = openDir(disk, a.label)
 	} else {
