@@ -96,12 +96,13 @@ func TestAnUnreadableFile(t *testing.T) {
 
 func TestAFileThatIsNotATar(t *testing.T) {
 	for name, body := range map[string][]byte{
-		"an empty file":               {},
-		"a text file":                 []byte("this is not an image\n"),
-		"a large text file":           bytes.Repeat([]byte("not a tar header, not at all\n"), 100),
-		"gzip'd text":                 gzipped(t, bytes.Repeat([]byte("plain text "), 200)),
-		"a zstd-compressed archive":   append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...),
-		"gzip magic and then no gzip": append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{'x'}, 600)...),
+		"an empty file":                          {},
+		"a text file":                            []byte("this is not an image\n"),
+		"a large text file":                      bytes.Repeat([]byte("not a tar header, not at all\n"), 100),
+		"gzip'd text":                            gzipped(t, bytes.Repeat([]byte("plain text "), 200)),
+		"a zstd-compressed archive":              append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...),
+		"gzip magic and then no gzip":            append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{'x'}, 600)...),
+		"a gzip'd archive damaged in the middle": damaged(gzipped(t, bytes.Repeat([]byte("a tar of text "), 5000))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeFile(t, "image.tar", body)
@@ -436,4 +437,13 @@ func TestAnArchiveWithTooManyEntriesIsRefused(t *testing.T) {
 		t.Fatalf("fixture has only %d entries", len(f.Entries))
 	}
 	openErr(t, tarball.Location{Path: f.Path}, tarball.ErrMalformed, f.Path, "more than 10 entries")
+}
+
+// damaged flips bytes in the middle of b, as a bad disk or a broken download would.
+func damaged(b []byte) []byte {
+	out := bytes.Clone(b)
+	for i := len(out) / 2; i < len(out)/2+16; i++ {
+		out[i] ^= 0x5a
+	}
+	return out
 }

@@ -17,16 +17,17 @@ import (
 	"github.com/imagesync/terraform-provider-imagesync/tarball"
 )
 
-// sentinels are the errors every failure must wrap, so a caller can always tell the
-// user what kind of problem the file has.
-var sentinels = []error{
-	tarball.ErrNotFound, tarball.ErrUnreadable, tarball.ErrNotLayout, tarball.ErrNotTar,
-	tarball.ErrTruncated, tarball.ErrUnsafeEntry, tarball.ErrMalformed, tarball.ErrImageNotFound,
-	tarball.ErrAmbiguous, tarball.ErrMissingBlob,
+// contentErrors are the sentinels a readable regular file can earn: every failure on
+// one must wrap one of them, so the user learns what is wrong with the file (never
+// ErrNotFound or ErrUnreadable, which would send them looking at the wrong thing).
+var contentErrors = []error{
+	tarball.ErrNotLayout, tarball.ErrNotTar, tarball.ErrTruncated, tarball.ErrUnsafeEntry,
+	tarball.ErrMalformed, tarball.ErrImageNotFound, tarball.ErrAmbiguous, tarball.ErrMissingBlob,
 }
 
 // FuzzOpen feeds arbitrary files to Open and walks whatever opens as the copy engine
-// would. It must never panic or hang, and every error must wrap a sentinel. Run it with
+// would. It must never panic or hang, and every error must say what is wrong with the
+// file's content. Run it with
 //
 //	go test -run '^$' -fuzz FuzzOpen -fuzztime 60s -fuzzminimizetime 1x ./tarball/
 //
@@ -150,10 +151,10 @@ func walk(t *testing.T, img *tarball.Image) {
 
 func requireSentinel(t *testing.T, op string, err error) {
 	t.Helper()
-	for _, s := range sentinels {
+	for _, s := range contentErrors {
 		if errors.Is(err, s) {
 			return
 		}
 	}
-	t.Fatalf("%s: error wraps no sentinel: %v", op, err)
+	t.Fatalf("%s: error wraps no sentinel about the file's content: %v", op, err)
 }
