@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -157,7 +158,10 @@ func kindOf(hdr *tar.Header) entryKind {
 // scanError says what a failed header read means: before any entry, the file is not a
 // tar; after some, the archive was cut short or damaged.
 func (t *tarFile) scanError(err error, count int, last string) error {
+	var pathErr *fs.PathError
 	switch {
+	case errors.As(err, &pathErr):
+		return fmt.Errorf("%w %s: %v", ErrUnreadable, t.label, err)
 	case count == 0:
 		return fmt.Errorf("%w: %s does not start with a tar header (%v); give a tar file from docker save, skopeo, crane or an OCI layout, optionally gzip-compressed", ErrNotTar, t.label, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
