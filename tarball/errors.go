@@ -15,7 +15,7 @@ var (
 	// nor index.json (OCI image layout), or not the one a prefix asked for.
 	ErrNotLayout = errors.New("not an image archive or OCI image layout")
 	// ErrNotTar: a file that is neither a tar nor a gzip-compressed tar, or whose tar
-	// headers are damaged.
+	// headers or gzip stream are damaged.
 	ErrNotTar = errors.New("not a tar archive")
 	// ErrTruncated: the archive ends before its last entry does.
 	ErrTruncated = errors.New("truncated archive")

@@ -3,7 +3,6 @@ package tarball_test
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -96,24 +95,14 @@ func TestAnUnreadableFile(t *testing.T) {
 }
 
 func TestAFileThatIsNotATar(t *testing.T) {
-	gz := func(b []byte) []byte {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		if _, err := zw.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
 	for name, body := range map[string][]byte{
-		"an empty file":               {},
-		"a text file":                 []byte("this is not an image\n"),
-		"a large text file":           bytes.Repeat([]byte("not a tar header, not at all\n"), 100),
-		"gzip'd text":                 gz(bytes.Repeat([]byte("plain text "), 200)),
-		"a zstd-compressed archive":   append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...),
-		"gzip magic and then no gzip": append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{'x'}, 600)...),
+		"an empty file":                          {},
+		"a text file":                            []byte("this is not an image\n"),
+		"a large text file":                      bytes.Repeat([]byte("not a tar header, not at all\n"), 100),
+		"gzip'd text":                            gzipped(t, bytes.Repeat([]byte("plain text "), 200)),
+		"a zstd-compressed archive":              append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...),
+		"gzip magic and then no gzip":            append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{'x'}, 600)...),
+		"a gzip'd archive damaged in the middle": damaged(gzipped(t, bytes.Repeat([]byte("a tar of text "), 5000))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := writeFile(t, "image.tar", body)
@@ -439,4 +428,22 @@ func TestCloseRemovesTheDecompressedCopy(t *testing.T) {
 	if _, err := os.Stat(copies[0]); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s is still there after Close: %v", copies[0], err)
 	}
+}
+
+func TestAnArchiveWithTooManyEntriesIsRefused(t *testing.T) {
+	defer tarball.SetMaxEntries(10)()
+	f := testimage.WriteT(t, testimage.Options{Layout: testimage.DockerSave, Layers: 3})
+	if len(f.Entries) <= 10 {
+		t.Fatalf("fixture has only %d entries", len(f.Entries))
+	}
+	openErr(t, tarball.Location{Path: f.Path}, tarball.ErrMalformed, f.Path, "more than 10 entries")
+}
+
+// damaged flips bytes in the middle of b, as a bad disk or a broken download would.
+func damaged(b []byte) []byte {
+	out := bytes.Clone(b)
+	for i := len(out) / 2; i < len(out)/2+16; i++ {
+		out[i] ^= 0x5a
+	}
+	return out
 }

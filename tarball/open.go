@@ -54,6 +54,10 @@ func OpenContext(ctx context.Context, loc Location) (*Archive, error) {
 		return nil, err
 	}
 	a := &Archive{loc: loc, label: loc.String(), converted: map[int]*dockerImage{}}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		// A pipe cannot be read at offsets, and opening one with no writer blocks.
+		return nil, fmt.Errorf("%w %s: %s is a %s, not a file or directory; write the archive to a file first", ErrUnreadable, a.label, loc.Path, info.Mode().Type())
+	}
 	if info.IsDir() {
 		a.files, err = openDir(disk, a.label)
 	} else {
@@ -159,28 +163,49 @@ func gunzipToTemp(ctx context.Context, src *os.File, label string) (*os.File, er
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: decompress into %s: %v; free space there or set TMPDIR", ErrUnreadable, label, os.TempDir(), err)
 	}
-	_, err = io.Copy(dst, contextReader{ctx: ctx, r: zr})
+	trap := &trapReader{r: contextReader{ctx: ctx, r: zr}}
+	_, err = io.Copy(dst, trap)
 	if err == nil {
 		_, err = dst.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		dst.Close()
 		os.Remove(dst.Name())
-		return nil, gunzipError(err, label, dst.Name())
+		if trap.err != nil {
+			return nil, gunzipError(trap.err, label)
+		}
+		return nil, fmt.Errorf("%w %s: decompress into %s: %v; free space there or set TMPDIR", ErrUnreadable, label, os.TempDir(), err)
 	}
 	return dst, nil
 }
 
-func gunzipError(err error, label, temp string) error {
+// gunzipError says what a failure to read a gzip stream means for the user.
+func gunzipError(err error, label string) error {
+	var pathErr *fs.PathError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("decompress %s: %w", label, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %s: the gzip stream ends early; copy or download it again", ErrTruncated, label)
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
-		return fmt.Errorf("%w: %s: the gzip stream is damaged: %v", ErrNotTar, label, err)
+	case errors.As(err, &pathErr):
+		return fmt.Errorf("%w %s: %v", ErrUnreadable, label, err)
 	}
-	return fmt.Errorf("%w %s: decompress into %s: %v", ErrUnreadable, label, temp, err)
+	return fmt.Errorf("%w: %s: the gzip stream is damaged (%v); copy or download it again", ErrNotTar, label, err)
+}
+
+// trapReader keeps the error its reader returned, so a failed copy can tell a damaged
+// source from a full disk.
+type trapReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trapReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
 }
 
 // Close releases the archive's file and removes its decompressed copy, if any. Readers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -75,6 +76,9 @@ func indexTar(f *os.File, label string) (*tarFile, error) {
 			return nil, fmt.Errorf("%w: %s holds the entry %q, which would land outside the archive; the archive was not written by an image tool, or was tampered with", ErrUnsafeEntry, label, hdr.Name)
 		}
 		count, last = count+1, hdr.Name
+		if count > maxEntries {
+			return nil, fmt.Errorf("%w: %s holds more than %d entries; image archives hold a few per layer", ErrMalformed, label, maxEntries)
+		}
 		e := tarEntry{kind: kindOf(hdr), offset: offset, size: hdr.Size, link: hdr.Linkname}
 		dataEnd = -1
 		if n := dataSize(hdr, e.kind); n >= 0 {
@@ -107,6 +111,11 @@ func (t *tarFile) checkEnd(dataEnd int64, last string) error {
 	}
 	return nil
 }
+
+// maxEntries bounds the index: an archive of tiny entries could otherwise cost far more
+// memory than its size suggests. Real ones hold a few entries per layer. A variable so
+// a test can lower it.
+var maxEntries = 1 << 18
 
 // blockSize is tar's unit: headers, data and the end-of-archive marker fill whole blocks.
 const blockSize = 512
@@ -149,7 +158,10 @@ func kindOf(hdr *tar.Header) entryKind {
 // scanError says what a failed header read means: before any entry, the file is not a
 // tar; after some, the archive was cut short or damaged.
 func (t *tarFile) scanError(err error, count int, last string) error {
+	var pathErr *fs.PathError
 	switch {
+	case errors.As(err, &pathErr):
+		return fmt.Errorf("%w %s: %v", ErrUnreadable, t.label, err)
 	case count == 0:
 		return fmt.Errorf("%w: %s does not start with a tar header (%v); give a tar file from docker save, skopeo, crane or an OCI layout, optionally gzip-compressed", ErrNotTar, t.label, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
