@@ -69,7 +69,7 @@ func resolve(ctx context.Context, client *registryclient.Client, t target, prior
 // hands both to fn before closing the archive.
 func withLocal[T any](ctx context.Context, client *registryclient.Client, t target, fn func(img *tarball.Image, root, m registryclient.Manifest) (T, error)) (T, error) {
 	var zero T
-	archive, err := tarball.Open(*t.local)
+	archive, err := tarball.OpenContext(ctx, *t.local)
 	if err != nil {
 		return zero, err
 	}
