@@ -45,12 +45,12 @@ vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-unit: $(BIN)/registry ## Unit and integration tests (real registries on loopback, no Terraform CLI)
+unit: $(BIN)/registry $(BIN)/crane ## Unit and integration tests (real registries on loopback, archives the pinned crane writes; no Terraform CLI)
 	$(GO) test -count=1 ./...
 
 # The acceptance tests drive the real CLI through terraform-plugin-testing, once under
 # Terraform (from PATH) and once under OpenTofu (built into bin/).
-acceptance: $(BIN)/registry $(BIN)/tofu ## Acceptance tests under Terraform and OpenTofu
+acceptance: $(BIN)/registry $(BIN)/tofu $(BIN)/crane ## Acceptance tests under Terraform and OpenTofu
 ifneq ($(TERRAFORM),)
 	TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) $(GO) test -count=1 -timeout $(ACC_TIMEOUT) -run '^TestAcc' ./tfprotov6server/
 else

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -163,4 +166,68 @@ resource "imagesync_image" "two" {
 			},
 		}},
 	})
+}
+
+// What the pinned crane itself writes with `crane pull`, pushed through the CLI.
+func TestAccImagePushesWhatTheRealCraneWrites(t *testing.T) {
+	reg := startAccRegistry(t, testregistry.Options{})
+	crane := craneBinary(t)
+	pushed := push(t, reg, "upstream/app", "v1", testregistry.ImageSpec{Seed: 701, Layers: 3})
+	body, _, err := reg.Manifest(context.Background(), "upstream/app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	var config strings.Builder
+	var checks []resource.TestCheckFunc
+	for _, format := range []string{"legacy", "tarball", "oci"} {
+		out := filepath.Join(t.TempDir(), "crane-"+format)
+		source := out + ".tar"
+		if format == "oci" {
+			source = "oci-layout:" + out
+		} else {
+			out = source
+		}
+		cmd := exec.CommandContext(t.Context(), crane, "pull", "--insecure", "--format="+format, reg.Host+"/upstream/app:v1", out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("crane pull --format=%s: %v\n%s", format, err, b)
+		}
+		fmt.Fprintf(&config, "resource \"imagesync_image\" %q {\n  source = %q\n  destination = %q\n}\n", format, source, reg.Host+"/from-crane/"+format+":v1")
+		checks = append(checks, func(*terraform.State) error {
+			got, err := pushedImage(reg, "from-crane/"+format, "v1", m.Config.Digest.String())
+			if err == nil && format == "oci" && got != pushed.Digest {
+				err = fmt.Errorf("crane's OCI layout pushed as %s, want the original %s", got, pushed.Digest)
+			}
+			return err
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providers,
+		Steps: []resource.TestStep{{
+			Config: config.String(),
+			Check:  resource.ComposeAggregateTestCheckFunc(checks...),
+		}, {
+			Config:           config.String(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+		}},
+	})
+}
+
+// craneBinary is the pinned crane `make tools` builds into bin/.
+func craneBinary(t *testing.T) string {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("..", "bin", "crane"))
+	if err == nil {
+		_, err = os.Stat(path)
+	}
+	if err != nil {
+		if os.Getenv(testregistry.RequireToolsEnv) != "" {
+			t.Fatalf("bin/crane missing: run make tools: %v", err)
+		}
+		t.Skip("bin/crane missing: run make tools")
+	}
+	return path
 }
