@@ -47,10 +47,13 @@ func startTokenServer(ctx context.Context, s *signer, opts Options) (*tokenServe
 	return ts, nil
 }
 
-// close stops the server.
+// close stops the server: gracefully while ctx lasts, then by closing whatever
+// connections a client still holds (a CLI killed mid-request leaves one active).
 func (ts *tokenServer) close(ctx context.Context) error {
 	if err := ts.server.Shutdown(ctx); err != nil {
-		return fmt.Errorf("stop token server: %w", err)
+		if cerr := ts.server.Close(); cerr != nil {
+			return fmt.Errorf("stop token server: %w", cerr)
+		}
 	}
 	return nil
 }
