@@ -134,7 +134,13 @@ func destroy(ctx context.Context, client *registryclient.Client, req applyReques
 	limit := prior.Timeouts.timeout("delete")
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	if err := client.RemoveTag(ctx, at); err != nil {
+	err = client.RemoveTag(ctx, at)
+	if errors.Is(err, registryclient.ErrTagShared) {
+		gone.diags.add(tfprotov6.DiagnosticSeverityWarning, "delete_on_destroy", "Image kept for another tag",
+			fmt.Sprintf("%s cannot delete a tag alone, and another tag points at the same image (%s), so the image was kept: removing it would remove that tag too.", at.Registry, err))
+		return gone
+	}
+	if err != nil {
 		failed := applyResult{state: req.prior, private: req.private}
 		advice := "Check that the credentials may delete in " + at.Name() + ", or set delete_on_destroy = false (and apply) to leave the image in the registry."
 		if errors.Is(err, context.DeadlineExceeded) {
