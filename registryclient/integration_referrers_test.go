@@ -2,6 +2,7 @@ package registryclient_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+	"github.com/imagesync/terraform-provider-imagesync/tarball"
 )
 
 // Artifact types the tests sign and describe images with.
@@ -252,4 +254,63 @@ func TestListReferrersFromARegistryWithoutTheAPI(t *testing.T) {
 			t.Errorf("referrer %s under tag %q, want the cosign tags %v", r.Descriptor.Digest, r.Tag, s.cosign)
 		}
 	}
+}
+
+func TestReferrersTravelThroughALayout(t *testing.T) {
+	if registryclient.AnnotationReferrerTag != tarball.AnnotationReferrerTag {
+		t.Fatalf("registryclient and tarball spell the referrer tag annotation %q and %q", registryclient.AnnotationReferrerTag, tarball.AnnotationReferrerTag)
+	}
+	isolateDockerConfig(t)
+	src := testregistry.StartT(t, testregistry.Options{})
+	dst := testregistry.StartT(t, testregistry.Options{})
+	s := seedSigned(t, src, "app", "v1", 3)
+	client := registryclient.New()
+
+	path := filepath.Join(t.TempDir(), "mirror.tar")
+	w, err := tarball.NewWriter(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := parseRef(t, src.Host+"/app:v1")
+	root, err := client.GetManifest(t.Context(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.CopyTo(t.Context(), client.Repository(ref), root, w, registryclient.CopyOptions{Referrers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := digestStrings(res.Referrers); !slices.Equal(got, s.all) {
+		t.Errorf("written into the layout: %v, want %v", got, s.all)
+	}
+	if _, err := w.Commit([]tarball.Named{{Name: "app", Descriptor: v1.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: int64(len(root.Body))}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	archive, err := tarball.Open(tarball.Location{Path: path, Name: "app", Format: tarball.FormatOCILayout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer archive.Close()
+	img, err := archive.Image("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, body, err := img.Root(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := registryclient.NewManifest(img, desc, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := client.CopyFrom(t.Context(), img, local, parseRef(t, dst.Host+"/airgap/app:v1"), registryclient.CopyOptions{Referrers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := digestStrings(pushed.Referrers); !slices.Equal(got, s.all) {
+		t.Errorf("pushed from the layout: %v, want %v", got, s.all)
+	}
+	assertStored(t, dst, "airgap/app", "v1", s.image.Digest)
+	assertSameReferrers(t, src, "app", dst, "airgap/app", s)
 }
