@@ -154,3 +154,14 @@ func (r *Registry) Referrers(ctx context.Context, repo, subject string) ([]v1.De
 func FallbackTag(subject string) string {
 	return strings.Replace(subject, ":", "-", 1)
 }
+
+// Descriptor describes the manifest repo serves for ref (a tag or digest), as a
+// subject or an index entry names it.
+func (r *Registry) Descriptor(ctx context.Context, repo, ref string) (v1.Descriptor, error) {
+	resp, err := r.getManifest(ctx, repo, ref)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	mediaType, _, _ := strings.Cut(resp.header.Get("Content-Type"), ";")
+	return v1.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(resp.body), Size: int64(len(resp.body))}, nil
+}
