@@ -226,6 +226,16 @@ func (c *Client) ListReferrersFrom(ctx context.Context, src Source, m Manifest) 
 	return collectReferrers(ctx, src, lister, subjects)
 }
 
+// ListReferrersOf lists every referrer of the manifest subject in src, and the
+// referrers of those, as far as they go, in the order ListReferrersFrom gives.
+func (c *Client) ListReferrersOf(ctx context.Context, src Source, subject digest.Digest) ([]Referrer, error) {
+	lister, ok := src.(ReferrerLister)
+	if !ok {
+		return nil, nil
+	}
+	return collectReferrers(ctx, src, lister, []digest.Digest{subject})
+}
+
 // collectReferrers walks the referrers of subjects breadth first, so that a referrer
 // always comes after its subject, and lists each manifest's referrers once.
 func collectReferrers(ctx context.Context, src Source, lister ReferrerLister, subjects []digest.Digest) ([]Referrer, error) {
