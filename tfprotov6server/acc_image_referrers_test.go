@@ -14,8 +14,6 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
-	"github.com/imagesync/terraform-provider-imagesync/registryclient"
-	"github.com/imagesync/terraform-provider-imagesync/tarball"
 )
 
 // pushArtifact pushes a signature-like artifact to repo: referring to subject when it
@@ -168,58 +166,4 @@ func TestAccImageCopyReferrers(t *testing.T) {
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 		}},
 	})
-}
-
-// TestAccImageReferrersFromALocalLayout pushes a signed image from an OCI layout that
-// recorded its referrers: the far side of an air gap lists the same ones.
-func TestAccImageReferrersFromALocalLayout(t *testing.T) {
-	src := startAccRegistry(t, testregistry.Options{})
-	dst := startAccRegistry(t, testregistry.Options{})
-	push(t, src, "app", "v1", testregistry.ImageSpec{OCI: true, Seed: 302})
-	image := describeManifest(t, src, "app", "v1")
-	sig := pushArtifact(t, src, "app", "", &image, "application/vnd.example.signature", "signature")
-	path := t.TempDir() + "/signed.tar"
-	if err := writeSignedArchive(src.Host+"/app:v1", path); err != nil {
-		t.Fatal(err)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: providers,
-		Steps: []resource.TestStep{{
-			Config: imageConfig("oci-archive:"+path+":app", dst.Host+"/airgap/app:v1", `copy_referrers = true`),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				expectDigestAt(dst, "airgap/app", "v1", image.Digest.String()),
-				expectSameReferrers(src, "app", dst, "airgap/app", []string{image.Digest.String()}, nil),
-				expectReferrersInState(func() []string { return []string{sig.Digest.String()} }),
-			),
-		}, {
-			Config:           imageConfig("oci-archive:"+path+":app", dst.Host+"/airgap/app:v1", `copy_referrers = true`),
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-		}},
-	})
-}
-
-// writeSignedArchive writes ref with its referrers into an OCI layout tar at path,
-// naming it "app", the way the copy walk writes archives.
-func writeSignedArchive(ref, path string) error {
-	ctx := context.Background()
-	client := registryclient.New()
-	r, err := registryclient.ParseReference(ref)
-	if err != nil {
-		return err
-	}
-	root, err := client.GetManifest(ctx, r)
-	if err != nil {
-		return err
-	}
-	w, err := tarball.NewWriter(path, true)
-	if err != nil {
-		return err
-	}
-	res, err := client.CopyTo(ctx, client.Repository(r), root, w, registryclient.CopyOptions{Referrers: true})
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	_, err = w.Commit([]tarball.Named{{Name: "app", Descriptor: v1.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: int64(len(root.Body))}}})
-	return err
 }
