@@ -16,7 +16,7 @@ import (
 
 const copyReferrersDescription = "When `true`, also copies every artifact that refers to the image: OCI 1.1 referrers (signatures, SBOMs, attestations whose `subject` is the image), found through the source's referrers API or, where it has none, its `sha256-<hex>` fallback tag; and cosign's `sha256-<hex>.sig`, `.att` and `.sbom` tags. " +
 	"For a multi-platform index, those of every platform's image too; and, recursively, the referrers of each referrer (a signature on an SBOM). " +
-	"At the destination a referrer is pushed by digest and listed where the registry lists referrers itself (it answers with `OCI-Subject`), else added to the `sha256-<hex>` fallback tag's index; cosign's keep their tags, so `cosign verify` finds them as it does at the source. " +
+	"At the destination a referrer is pushed by digest and listed where the registry lists referrers itself (it answers with `OCI-Subject`), else added to the `sha256-<hex>` fallback tag's index; cosign's keep their tags, where cosign looks for them. " +
 	"Every plan then lists the source's referrers (per manifest: one GET, two without the referrers API, and three HEADs), and one added since the last apply plans an update. " +
 	"Default `false`: the image alone, and a plan costs what it did."
 
