@@ -277,7 +277,7 @@ func collectReferrers(ctx context.Context, src Source, lister ReferrerLister, su
 				listed[key] = true
 				out = append(out, r)
 				if len(out) > maxReferrers {
-					return nil, fmt.Errorf("%s: more than %d referrers hang off %s; copy the image without them (copy_referrers = false)", src, maxReferrers, subjects[0])
+					return nil, fmt.Errorf("%s: more than %d referrers hang off %s, more than any signing tool makes; copy the image without its referrers", src, maxReferrers, subjects[0])
 				}
 				if !seen[r.Descriptor.Digest] {
 					seen[r.Descriptor.Digest] = true
