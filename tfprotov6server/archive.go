@@ -68,7 +68,7 @@ func readArchive(v tftypes.Value) (archive, error) {
 			return archive{}, fmt.Errorf("attribute %s: %w", name, err)
 		}
 	}
-	if a.CopyReferrers, err = asBool(orNullValue(attrs, "copy_referrers", tftypes.Bool)); err != nil {
+	if a.CopyReferrers, err = asBool(attrs["copy_referrers"]); err != nil {
 		return archive{}, fmt.Errorf("attribute copy_referrers: %w", err)
 	}
 	return a, nil

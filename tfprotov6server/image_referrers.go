@@ -56,23 +56,16 @@ func (l stringList) tf() tftypes.Value {
 }
 
 // readReferrers reads copy_referrers and referrers. A state written before they existed
-// has them null (stateFromJSON), as a configuration without them does.
+// has them null (stateFromJSON fills them in).
 func (m *image) readReferrers(attrs map[string]tftypes.Value) error {
 	var err error
-	if m.CopyReferrers, err = asBool(orNullValue(attrs, "copy_referrers", tftypes.Bool)); err != nil {
+	if m.CopyReferrers, err = asBool(attrs["copy_referrers"]); err != nil {
 		return fmt.Errorf("attribute copy_referrers: %w", err)
 	}
-	if m.Referrers, err = asStringList(orNullValue(attrs, "referrers", referrersType)); err != nil {
+	if m.Referrers, err = asStringList(attrs["referrers"]); err != nil {
 		return fmt.Errorf("attribute referrers: %w", err)
 	}
 	return nil
-}
-
-func orNullValue(attrs map[string]tftypes.Value, name string, typ tftypes.Type) tftypes.Value {
-	if v, ok := attrs[name]; ok {
-		return v
-	}
-	return tftypes.NewValue(typ, nil)
 }
 
 // withCopiedReferrers records what a copy brought along: the referrers at the
