@@ -23,6 +23,9 @@ type CopyOptions struct {
 	// compressed layer. A layer found here and at the destination is neither read nor
 	// compressed again.
 	Compressed map[digest.Digest]ocispec.Descriptor
+	// Referrers also copies every artifact that refers to the image or, for an index,
+	// to any of its children, recursively (see withReferrers).
+	Referrers bool
 }
 
 // CopyResult describes what the destination holds after a Copy.
@@ -34,6 +37,9 @@ type CopyResult struct {
 	Replaced  digest.Digest // another image the destination tag held before, now overwritten
 	// Compressed is every compression this copy used: diffID → compressed layer.
 	Compressed map[digest.Digest]ocispec.Descriptor
+	// Referrers are the digests of the referrers at the destination after a copy with
+	// CopyOptions.Referrers, sorted; Unchanged speaks of the image alone.
+	Referrers []digest.Digest
 }
 
 // DestinationTag is the tag a copy writes: the destination's own tag, else the source's
@@ -108,7 +114,7 @@ func (c *Client) copyInto(ctx context.Context, src Source, root Manifest, dst ta
 	case err == nil && have == m.Digest:
 		res.Unchanged = true
 		res.Compressed = w.compressed.used()
-		return res, nil
+		return w.withReferrers(ctx, m, res)
 	case err != nil && !isNotFound(err):
 		return CopyResult{}, err
 	case err == nil && tag != "":
@@ -120,7 +126,7 @@ func (c *Client) copyInto(ctx context.Context, src Source, root Manifest, dst ta
 	}
 	res.Digest, res.MediaType = pushed.Digest, pushed.MediaType
 	res.Compressed = w.compressed.used()
-	return res, nil
+	return w.withReferrers(ctx, m, res)
 }
 
 // ResolveFrom returns the manifest that copying root from src with platform p pushes:

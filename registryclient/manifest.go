@@ -136,6 +136,12 @@ func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, erro
 
 // PutManifest pushes m under ref's tag, or by its digest when ref has no tag.
 func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) error {
+	_, err := c.putManifest(ctx, ref, m)
+	return err
+}
+
+// putManifest is PutManifest returning the registry's answer headers (OCI-Subject).
+func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (http.Header, error) {
 	at := ref.WithDigest(m.Digest)
 	if ref.Tag != "" {
 		at = ref.WithTag(ref.Tag)
@@ -151,13 +157,13 @@ func (c *Client) PutManifest(ctx context.Context, ref Reference, m Manifest) err
 		expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
 	})
 	if err != nil {
-		return fmt.Errorf("put manifest %s: %w", at, err)
+		return nil, fmt.Errorf("put manifest %s: %w", at, err)
 	}
 	drain(resp)
 	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
-		return fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", at, got, m.Digest, ErrDigestMismatch)
+		return nil, fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", at, got, m.Digest, ErrDigestMismatch)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // mediaType strips parameters such as "; charset=utf-8" from a Content-Type.

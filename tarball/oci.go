@@ -45,6 +45,9 @@ func loadOCI(f files, label string) ([]archived, error) {
 		if err := desc.Digest.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %s: entry %d of index.json has the digest %q: %v", ErrMalformed, label, i, desc.Digest, err)
 		}
+		if isReferrerEntry(desc) {
+			continue // a signature or an SBOM of an image, listed by Image.Referrers
+		}
 		var names []string
 		for _, key := range []string{ocispec.AnnotationRefName, containerdNameAnnotation} {
 			if name := desc.Annotations[key]; name != "" {

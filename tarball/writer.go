@@ -32,8 +32,9 @@ type Writer struct {
 	asTar bool
 	stage string
 
-	mu    sync.Mutex
-	blobs map[digest.Digest]ocispec.Descriptor
+	mu        sync.Mutex
+	blobs     map[digest.Digest]ocispec.Descriptor
+	referrers map[string]ocispec.Descriptor // AddReferrer's, by referrerKey
 }
 
 // Named is one image of a layout: its manifest (or index) and the name index.json
@@ -107,8 +108,8 @@ func (w *Writer) WriteBlob(ctx context.Context, desc ocispec.Descriptor, r io.Re
 	return nil
 }
 
-// Commit writes oci-layout and index.json naming images, and moves the layout into
-// place. It returns the sha256 of the archive: of the tar file, or, for a directory,
+// Commit writes oci-layout and index.json naming images (and the referrers recorded
+// with AddReferrer), and moves the layout into place. It returns the sha256 of the archive: of the tar file, or, for a directory,
 // of the tar it would make, so both can be checked the same way later (Checksum).
 func (w *Writer) Commit(images []Named) (digest.Digest, error) {
 	defer os.RemoveAll(w.stage)
@@ -119,6 +120,7 @@ func (w *Writer) Commit(images []Named) (digest.Digest, error) {
 		d.Annotations = map[string]string{ocispec.AnnotationRefName: img.Name}
 		index.Manifests = append(index.Manifests, d)
 	}
+	index.Manifests = append(index.Manifests, w.referrerEntries()...)
 	body, err := json.Marshal(index)
 	if err != nil {
 		return "", err

@@ -32,6 +32,7 @@ func (archiveResource) schema() *tfprotov6.Schema {
 			{Name: "path", Type: tftypes.String, Required: true, Description: "Where to write the layout, relative to Terraform's working directory: `mirror.tar` for a tar file, `mirror/` (any path not ending in `.tar`) for a directory. Changing it replaces the resource."},
 			{Name: "images", Type: stringMap, Required: true, Description: "The images to write, name → registry reference, for example `{ \"alpine\" = \"alpine:3.20\" }`. Each name is recorded as the image's `org.opencontainers.image.ref.name`, the name to use in `oci-archive:<path>:<name>`."},
 			{Name: "platform", Type: tftypes.String, Optional: true, Description: "`os/arch[/variant]`, for example `linux/amd64`: write only this platform of each image. Without it, every platform of a multi-platform index is written."},
+			{Name: "copy_referrers", Type: tftypes.Bool, Optional: true, Description: archiveCopyReferrersDescription},
 			{Name: "digests", Type: stringMap, Computed: true, Description: "The manifest digest of each image in the archive, by name; known at plan."},
 			{Name: "sha256", Type: tftypes.String, Computed: true, Description: "The sha256 of the archive (for a directory, of the tar it would make). A file changed or deleted outside Terraform is detected at refresh and written again."},
 		},
@@ -42,6 +43,7 @@ func (archiveResource) schema() *tfprotov6.Schema {
 type archive struct {
 	ID, Path, Platform, SHA256 stringValue
 	Images, Digests            mapValue
+	CopyReferrers              boolValue
 }
 
 // mapValue is a map of strings as Terraform sees it.
@@ -65,6 +67,9 @@ func readArchive(v tftypes.Value) (archive, error) {
 		if *dst, err = asMap(attrs[name]); err != nil {
 			return archive{}, fmt.Errorf("attribute %s: %w", name, err)
 		}
+	}
+	if a.CopyReferrers, err = asBool(attrs["copy_referrers"]); err != nil {
+		return archive{}, fmt.Errorf("attribute copy_referrers: %w", err)
 	}
 	return a, nil
 }
@@ -111,14 +116,15 @@ func (m mapValue) tf() tftypes.Value {
 func (a archive) value() tftypes.Value {
 	return tftypes.NewValue(archiveResource{}.schema().ValueType(), map[string]tftypes.Value{
 		"id": a.ID.tf(), "path": a.Path.tf(), "platform": a.Platform.tf(), "sha256": a.SHA256.tf(),
-		"images": a.Images.tf(), "digests": a.Digests.tf(),
+		"images": a.Images.tf(), "digests": a.Digests.tf(), "copy_referrers": a.CopyReferrers.tf(),
 	})
 }
 
 // archiveTarget is the configuration, parsed.
 type archiveTarget struct {
-	images   map[string]registryclient.Reference
-	platform *registryclient.Platform
+	images    map[string]registryclient.Reference
+	platform  *registryclient.Platform
+	referrers bool // copy_referrers
 }
 
 func parseArchive(a archive) (archiveTarget, diagnostics) {
@@ -150,6 +156,7 @@ func parseArchive(a archive) (archiveTarget, diagnostics) {
 		}
 		t.platform = &p
 	}
+	t.referrers = a.CopyReferrers.Value
 	return t, diags
 }
 
@@ -169,6 +176,8 @@ func (archiveResource) validate(_ context.Context, config tftypes.Value) diagnos
 type archivePrivate struct {
 	SHA256 string `json:"sha256,omitempty"`
 	Write  bool   `json:"write,omitempty"`
+	// Referrers are the referrer digests written with each image (copy_referrers).
+	Referrers map[string][]string `json:"referrers,omitempty"`
 }
 
 func readArchivePrivate(b []byte) archivePrivate {
@@ -181,8 +190,8 @@ func (p archivePrivate) bytes() []byte { b, _ := json.Marshal(p); return b }
 
 // plan: destroy plans nothing; a new path replaces; otherwise every image is resolved
 // (one HEAD each) and the archive is written again when an image changed upstream,
-// the images or platform changed, or the file was changed or deleted behind
-// Terraform's back. The digests are known at plan; the archive's sha256 after apply.
+// the images or platform changed, copy_referrers lists other referrers than were
+// written, or the file was changed or deleted behind Terraform's back. The digests are known at plan; the archive's sha256 after apply.
 func (archiveResource) plan(ctx context.Context, client *registryclient.Client, req planRequest) planResult {
 	res := planResult{planned: req.proposed, private: req.private}
 	if req.proposed.IsNull() {
@@ -209,11 +218,12 @@ func (archiveResource) plan(ctx context.Context, client *registryclient.Client, 
 	planned := proposed
 	planned.ID = proposed.Path
 	digests := mapValue{Unknown: true}
+	var referrers map[string][]string
 	if proposed.Images.known() && client != nil {
-		d, err := resolveArchive(ctx, client, t)
+		d, refs, err := resolveArchive(ctx, client, t)
 		switch {
 		case err == nil:
-			digests = mapValue{Values: d}
+			digests, referrers = mapValue{Values: d}, refs
 		case req.prior.IsNull() || !sameMap(prior.Images, proposed.Images):
 			res.diags.attrError("images", "Cannot read image", err.Error())
 			return res
@@ -226,7 +236,7 @@ func (archiveResource) plan(ctx context.Context, client *registryclient.Client, 
 		if differ(prior.Path, proposed.Path, same) {
 			res.requiresReplace = []*tftypes.AttributePath{tftypes.NewAttributePath().WithAttributeName("path")}
 		} else if sameMap(digests, prior.Digests) && !differ(prior.Platform, proposed.Platform, normalPlatform) &&
-			prior.SHA256.known() && prior.SHA256.Value == private.SHA256 {
+			prior.SHA256.known() && prior.SHA256.Value == private.SHA256 && sameReferrerLists(referrers, private.Referrers) {
 			return res // the archive holds these images and nobody changed it
 		}
 	}
@@ -247,17 +257,25 @@ func sameMap(a, b mapValue) bool {
 	return true
 }
 
-// resolveArchive finds the digest each image will have in the archive.
-func resolveArchive(ctx context.Context, client *registryclient.Client, t archiveTarget) (map[string]string, error) {
+// resolveArchive finds the digest each image will have in the archive and, with
+// copy_referrers, the referrers written with it (nil without).
+func resolveArchive(ctx context.Context, client *registryclient.Client, t archiveTarget) (map[string]string, map[string][]string, error) {
 	out := map[string]string{}
+	var referrers map[string][]string
+	if t.referrers {
+		referrers = map[string][]string{}
+	}
 	for _, name := range sortedKeys(t.images) {
-		r, err := resolve(ctx, client, target{source: t.images[name], platform: t.platform}, imagePrivate{})
+		r, err := resolve(ctx, client, target{source: t.images[name], platform: t.platform, referrers: t.referrers}, imagePrivate{})
 		if err != nil {
-			return nil, fmt.Errorf("images[%q] = %s: %w", name, t.images[name], err)
+			return nil, nil, fmt.Errorf("images[%q] = %s: %w", name, t.images[name], err)
 		}
 		out[name] = r.push.String()
+		if t.referrers {
+			referrers[name] = r.referrers
+		}
 	}
-	return out, nil
+	return out, referrers, nil
 }
 
 // apply writes the archive: every image through the one copy walk into a layout
@@ -297,8 +315,9 @@ func (archiveResource) apply(ctx context.Context, client *registryclient.Client,
 	}
 	var named []tarball.Named
 	digests := map[string]string{}
+	referrers := writtenReferrers(t)
 	for _, name := range sortedKeys(t.images) {
-		ref, opts := t.images[name], registryclient.CopyOptions{Platform: t.platform}
+		ref, opts := t.images[name], registryclient.CopyOptions{Platform: t.platform, Referrers: t.referrers}
 		if d, ok := planned.Digests.Values[name]; ok && !planned.Digests.Unknown {
 			ref, opts.Platform = ref.WithDigest(digest.Digest(d)), nil
 		}
@@ -312,6 +331,7 @@ func (archiveResource) apply(ctx context.Context, client *registryclient.Client,
 				}
 				named = append(named, tarball.Named{Name: name, Descriptor: ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: size}})
 				digests[name] = res.Digest.String()
+				referrers.add(name, res)
 			}
 		}
 		if err != nil {
@@ -327,7 +347,7 @@ func (archiveResource) apply(ctx context.Context, client *registryclient.Client,
 		return failed
 	}
 	planned.ID, planned.SHA256, planned.Digests = planned.Path, knownString(sum.String()), mapValue{Values: digests}
-	return applyResult{state: planned.value(), private: archivePrivate{SHA256: sum.String()}.bytes()}
+	return applyResult{state: planned.value(), private: archivePrivate{SHA256: sum.String(), Referrers: referrers}.bytes()}
 }
 
 // read checks the archive on disk: gone means the next plan writes it again; changed

@@ -22,7 +22,7 @@ func (imageDataSource) schema() *tfprotov6.Schema {
 	return &tfprotov6.Schema{Block: &tfprotov6.SchemaBlock{
 		Description: "Looks up an image in its registry: its digest, media type, platforms and config, and the reference pinned by digest. " +
 			"Use it to deploy or copy exactly what a tag points at now, or to check that a tag has not moved. " +
-			"A read costs one manifest GET (two when `platform` picks a child of an index, plus a config read when it checks a single-platform image). " +
+			"A read costs one manifest GET (two when `platform` picks a child of an index, plus a config read when it checks a single-platform image), and listing its referrers one more GET (two where the registry lacks the referrers API) and three HEADs per manifest listed. " +
 			"On Docker Hub a manifest GET counts towards the pull rate limit.",
 		Attributes: []*tfprotov6.SchemaAttribute{
 			{Name: "reference", Type: tftypes.String, Required: true,
@@ -36,6 +36,7 @@ func (imageDataSource) schema() *tfprotov6.Schema {
 			computed("platforms", tftypes.List{ElementType: tftypes.String}, "The platforms of the index `reference` names, in its order, such as `[\"linux/amd64\", \"linux/arm64/v8\"]`; empty when it names a single-platform image. Attestation entries (`unknown/unknown`) are left out."),
 			computed("platform_digests", tftypes.Map{ElementType: tftypes.String}, "Each platform of `platforms` mapped to its image's manifest digest, for example `{\"linux/amd64\" = \"sha256:...\"}`; empty for a single-platform image."),
 			computed("config_digest", tftypes.String, "The digest of the image's config blob, which identifies the image's content whatever its manifest looks like. Null for an index without `platform`."),
+			computed("referrers", referrerObjects, referrerObjectsDescription),
 		},
 	}}
 }
@@ -124,5 +125,8 @@ func (d imageDataSource) read(ctx context.Context, client *registryclient.Client
 	attrs["platforms"] = tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, platforms)
 	attrs["platform_digests"] = tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, digests)
 	attrs["config_digest"] = configDigest
+	if attrs["referrers"], err = listReferrers(ctx, client, l.ref, in.Manifest.Digest); err != nil {
+		return tftypes.Value{}, readFailed("reference", "Cannot list the image's referrers", l.ref, err)
+	}
 	return tftypes.NewValue(d.schema().ValueType(), attrs), nil
 }

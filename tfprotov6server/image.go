@@ -46,6 +46,8 @@ func (imageResource) schema() *tfprotov6.Schema {
 			{Name: "delete_on_destroy", Type: tftypes.Bool, Optional: true,
 				Description: "When `true`, destroying or replacing the resource removes the destination tag: the tag is deleted where the registry supports it, else the manifest, but only when no other tag in the repository points at it. Blobs are left to the registry's garbage collector. Default `false`: the image stays in the registry."},
 			str("destination_drift", "What to do when someone pushes another image under the destination tag: `restore` (default) plans an update that puts this image back; `accept` takes what the registry holds into state and plans nothing, so roll-outs and roll-backs made outside Terraform are never fought. Under both, a deleted tag is created again."),
+			{Name: "copy_referrers", Type: tftypes.Bool, Optional: true, Description: copyReferrersDescription},
+			{Name: "referrers", Type: referrersType, Computed: true, Description: referrersDescription},
 			{Name: "digest", Type: tftypes.String, Computed: true, Description: "The manifest digest at the destination (`sha256:` and 64 hex digits), known at plan for registry sources and OCI layouts, and for docker-save archives pushed before or with `compression = \"none\"`."},
 			{Name: "reference", Type: tftypes.String, Computed: true, Description: "`registry/repo@sha256:...`: the destination pinned by digest, ready for a Kubernetes `image` field."},
 		},
@@ -69,6 +71,8 @@ type image struct {
 	ID, Source, Destination, Platform, SourceDigest, Compression, DestinationDrift, Digest, Reference stringValue
 	DeleteOnDestroy                                                                                   boolValue
 	Timeouts                                                                                          timeouts
+	CopyReferrers                                                                                     boolValue
+	Referrers                                                                                         stringList
 }
 
 // timeouts is the timeouts block; Null when the block is absent.
@@ -90,6 +94,9 @@ func readImage(v tftypes.Value) (image, error) {
 	}
 	if m.DeleteOnDestroy, err = asBool(attrs["delete_on_destroy"]); err != nil {
 		return image{}, fmt.Errorf("attribute delete_on_destroy: %w", err)
+	}
+	if err := m.readReferrers(attrs); err != nil {
+		return image{}, err
 	}
 	m.Timeouts.Null = true
 	if t, ok := attrs["timeouts"]; ok && !t.IsNull() {
@@ -120,7 +127,7 @@ func (t *timeouts) fields() map[string]*stringValue {
 }
 
 func (m image) value() tftypes.Value {
-	attrs := map[string]tftypes.Value{"delete_on_destroy": m.DeleteOnDestroy.tf()}
+	attrs := map[string]tftypes.Value{"delete_on_destroy": m.DeleteOnDestroy.tf(), "copy_referrers": m.CopyReferrers.tf(), "referrers": m.Referrers.tf()}
 	for name, v := range m.strings() {
 		attrs[name] = v.tf()
 	}
@@ -156,6 +163,7 @@ type target struct {
 	destination registryclient.Reference
 	platform    *registryclient.Platform
 	compress    bool
+	referrers   bool // copy_referrers
 }
 
 // sourceName is the source as messages name it.
@@ -236,6 +244,7 @@ func parseTarget(m image) (target, diagnostics) {
 	if m.DestinationDrift.known() && m.DestinationDrift.Value != driftRestore && m.DestinationDrift.Value != driftAccept {
 		diags.attrError("destination_drift", "Invalid destination_drift", fmt.Sprintf("destination_drift %q is not one of %q (put this image back) or %q (follow what the registry holds).", m.DestinationDrift.Value, driftRestore, driftAccept))
 	}
+	t.referrers = m.CopyReferrers.Value // false when null or unknown
 	diags = append(diags, validateTimeouts(m.Timeouts)...)
 	if !diags.hasError() && m.Source.known() && m.Destination.known() && t.local == nil &&
 		t.source.Digest == "" && sameRepository(t.source, t.destination) && t.at().Tag == registryclient.DestinationTag(t.source, registryclient.Reference{}) {

@@ -67,7 +67,7 @@ func (imageResource) apply(ctx context.Context, client *registryclient.Client, r
 	for diffID, c := range res.Compressed {
 		layers[diffID.String()] = c
 	}
-	out.state = planned.withDigest(t.at(), d).value()
+	out.state = planned.withDigest(t.at(), d).withCopiedReferrers(t, res).value()
 	out.private = imagePrivate{Digest: d, Source: identity.String(), SourceRoot: private.SourceRoot, Layers: layers}.bytes()
 	return out
 }
@@ -86,13 +86,13 @@ func copyImage(ctx context.Context, client *registryclient.Client, t target, pri
 				return copied{}, fmt.Errorf("%s now holds %s, not the %s planned: %w", t.sourceName(), m.Digest, private.Source, errChangedSincePlan)
 			}
 			res, err := client.CopyFrom(ctx, img, root, t.at(), registryclient.CopyOptions{
-				Platform: t.platform, Compress: compresses(img, t), Compressed: private.layers(),
+				Platform: t.platform, Compress: compresses(img, t), Compressed: private.layers(), Referrers: t.referrers,
 			})
 			return copied{res, m.Digest}, err
 		})
 		return c.res, c.identity, err
 	}
-	src, opts := t.source, registryclient.CopyOptions{Platform: t.platform}
+	src, opts := t.source, registryclient.CopyOptions{Platform: t.platform, Referrers: t.referrers}
 	if private.Source != "" {
 		src, opts.Platform = t.source.WithDigest(digest.Digest(private.Source)), nil
 	}
@@ -235,5 +235,5 @@ func (imageResource) importState(_ context.Context, id string) (tftypes.Value, d
 func emptyImage() image {
 	return image{ID: nullString, Source: nullString, Destination: nullString, Platform: nullString, SourceDigest: nullString,
 		Compression: nullString, DestinationDrift: nullString, Digest: nullString, Reference: nullString,
-		DeleteOnDestroy: boolValue{Null: true}, Timeouts: timeouts{Null: true}}
+		DeleteOnDestroy: boolValue{Null: true}, Timeouts: timeouts{Null: true}, CopyReferrers: boolValue{Null: true}, Referrers: stringList{Null: true}}
 }

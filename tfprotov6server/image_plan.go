@@ -60,16 +60,18 @@ func (p imagePrivate) layers() map[digest.Digest]ocispec.Descriptor {
 //   - the image would land elsewhere (destination, or the source tag a tagless
 //     destination takes): replace;
 //   - source, platform, source_digest or compression changed, the source now holds
-//     another image (its tag moved), or the destination holds another image and
-//     destination_drift is "restore": update in place by copying again, showing the
-//     new digest where it is known;
+//     another image (its tag moved), the destination holds another image and
+//     destination_drift is "restore", or copy_referrers is set and the source lists
+//     other referrers than state records: update in place by copying again, showing
+//     the new digest where it is known;
 //   - the source cannot be reached: a warning, and the resource stays as it is;
 //   - only settings changed (delete_on_destroy, destination_drift, timeouts): update
 //     in place without copying;
 //   - otherwise: no change, every computed value stays as it is.
 //
-// Config values are never altered: Terraform rejects a plan that changes them.
-func (imageResource) plan(ctx context.Context, client *registryclient.Client, req planRequest) planResult {
+// Config values are never altered: Terraform rejects a plan that changes them. plan
+// (image_referrers.go) then decides the referrers attribute.
+func (imageResource) planCopy(ctx context.Context, client *registryclient.Client, req planRequest) planResult {
 	res := planResult{planned: req.proposed, private: req.private}
 	if req.proposed.IsNull() {
 		return res
@@ -141,13 +143,14 @@ func (imageResource) plan(ctx context.Context, client *registryclient.Client, re
 	drifted := private.Digest != "" && prior.Digest.known() && prior.Digest.Value != private.Digest
 	restore := !proposed.DestinationDrift.known() || proposed.DestinationDrift.Value == driftRestore
 	missing := !prior.Digest.known()
+	referrersChanged := referrersMoved(prior, proposed, t, r, resolvedOK)
 
 	planned := proposed
 	switch {
 	case replace:
 		res.requiresReplace = []*tftypes.AttributePath{tftypes.NewAttributePath().WithAttributeName(replacedBy(prior, proposed))}
 		planned = withResolvedOrUnknown(proposed, t, r, resolvedOK)
-	case configChanged || sourceMoved || (drifted && restore) || missing:
+	case configChanged || sourceMoved || (drifted && restore) || missing || referrersChanged:
 		planned = withResolvedOrUnknown(proposed, t, r, resolvedOK)
 	default:
 		// Nothing to copy. Settings may still change; the digest stays what the last

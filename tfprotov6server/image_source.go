@@ -22,12 +22,16 @@ type resolved struct {
 	// push is the digest the destination will hold; empty while it is known only after
 	// compressing layers.
 	push digest.Digest
+	// referrers are the digests of what a copy with copy_referrers brings along,
+	// sorted; listed only when copy_referrers is set.
+	referrers []string
 }
 
 // resolve finds what the source holds. A registry source costs one HEAD, and a GET of
 // the index only when platform must pick a child of an index not seen before; a
 // digest-pinned source without platform costs nothing. A local image is opened and
-// only its index, manifest and config are read.
+// only its index, manifest and config are read. With copy_referrers, listing the
+// referrers costs more (see withRegistryReferrers).
 func resolve(ctx context.Context, client *registryclient.Client, t target, prior imagePrivate) (resolved, error) {
 	if t.local != nil {
 		return withLocal(ctx, client, t, func(img *tarball.Image, root, m registryclient.Manifest) (resolved, error) {
@@ -38,12 +42,12 @@ func resolve(ctx context.Context, client *registryclient.Client, t target, prior
 					r.push = planned.Digest
 				}
 			}
-			return r, nil
+			return r.withReferrers(ctx, client, t, img, m)
 		})
 	}
 	if t.source.Digest != "" && t.platform == nil {
 		d := t.source.Digest
-		return resolved{root: d, identity: d, push: d}, nil
+		return resolved{root: d, identity: d, push: d}.withRegistryReferrers(ctx, client, t)
 	}
 	desc, err := client.HeadManifest(ctx, t.source)
 	if err != nil {
@@ -62,7 +66,7 @@ func resolve(ctx context.Context, client *registryclient.Client, t target, prior
 		r.identity = m.Digest
 	}
 	r.push = r.identity
-	return r, nil
+	return r.withRegistryReferrers(ctx, client, t)
 }
 
 // withLocal opens the local image t names, picks the manifest platform selects, and

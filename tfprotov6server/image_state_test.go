@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func planOf(t *testing.T, state, config image, private []byte) (image, []*tfprot
 	}
 	v, _ := decode(resp.PlannedState, imageResource{}.schema())
 	planned, _ := readImage(v)
-	return planned, resp.Diagnostics, v.Equal(state.value()) || planned == proposed
+	return planned, resp.Diagnostics, v.Equal(state.value()) || reflect.DeepEqual(planned, proposed)
 }
 
 func TestVersion0StateUpgradesAndPlansNothing(t *testing.T) {

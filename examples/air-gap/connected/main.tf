@@ -14,6 +14,7 @@ resource "imagesync_archive" "bundle" {
     alpine = "alpine:3.20"
     app    = "ghcr.io/example/app:1.4.2"
   }
+  copy_referrers = true # signatures, SBOMs and attestations travel too
 }
 
 output "sha256" {

@@ -15,4 +15,7 @@ resource "imagesync_image" "from_bundle" {
   source        = "oci-archive:bundle.tar:${each.key}"
   source_digest = fileexists("bundle.tar") ? filesha256("bundle.tar") : null
   destination   = "registry.internal/mirror/${each.key}:carried"
+  # The signatures carried in the bundle, pushed beside each image where cosign
+  # and OCI 1.1 clients look for them on this side.
+  copy_referrers = true
 }
