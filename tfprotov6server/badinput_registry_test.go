@@ -1,0 +1,145 @@
+package tfprotov6server
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+)
+
+// mirror is a destination repository on the open registry, one per row.
+func (c *catalogue) mirror(name string) string { return c.open.Host + "/mirror/" + name }
+
+// noRetries is a provider block that gives up at the first failure: the failures below
+// never clear, and the fault suite covers retrying.
+func noRetries(t *testing.T, attrs ...map[string]tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	all := map[string]tftypes.Value{"max_retries": wholeNumber(0)}
+	for _, a := range attrs {
+		for k, v := range a {
+			all[k] = v
+		}
+	}
+	return provider(t, all)
+}
+
+// registryRows are registries holding something that cannot be copied as asked.
+func registryRows(t *testing.T, c *catalogue) []badInput {
+	open := c.open.Host
+	lookup := func(reference, platform string) step {
+		attrs := map[string]tftypes.Value{"reference": str(reference)}
+		if platform != "" {
+			attrs["platform"] = str(platform)
+		}
+		return readData("imagesync_image", attrs)
+	}
+	const (
+		plan       = "PlanResourceChange"
+		apply      = "ApplyResourceChange"
+		read       = "ReadDataSource"
+		convert    = "pull and push the image with a current Docker"
+		choose     = "Choose one of the platforms"
+		onlyImages = "OCI and Docker schema 2"
+	)
+	legacy := c.scripted + "/legacy/app:v1"
+	return []badInput{
+		{name: "a platform the source index lacks is reported on platform, listing those it has",
+			run: createImage(configured(open+"/source/multi:v1", c.mirror("s390x"), "linux/s390x")), rpc: plan, attr: "platform", names: "linux/arm64/v8", next: choose},
+		{name: "a platform the looked-up index lacks is reported on the data source's platform",
+			run: lookup(open+"/source/multi:v1", "linux/s390x"), rpc: read, attr: "platform", names: "linux/amd64", next: choose},
+		{name: "a source tag that does not exist is reported on source",
+			run: createImage(configured(open+"/source/app:v9", c.mirror("v9"), "")), rpc: plan, attr: "source", names: open + "/source/app:v9", next: "Check that " + open + "/source/app:v9 exists"},
+		{name: "a source repository that does not exist is reported on source",
+			run: createImage(configured(open+"/nothing/here:v1", c.mirror("nothing"), "")), rpc: plan, attr: "source", names: open + "/nothing/here:v1", next: "exists"},
+		{name: "a tags data source repository that does not exist is reported on repository",
+			run: readData("imagesync_tags", map[string]tftypes.Value{"repository": str(open + "/nothing/here")}), rpc: read, attr: "repository", names: open + "/nothing/here", next: "exists"},
+		{name: "a schema 1 manifest is refused at apply, saying how to convert it",
+			provider: noRetries(t), run: createImage(configured(legacy, c.mirror("legacy"), "")), rpc: apply, names: legacy, next: convert},
+		{name: "a schema 1 manifest is refused by the data source, saying how to convert it",
+			run: lookup(legacy, ""), rpc: read, attr: "reference", names: legacy, next: convert},
+	}
+}
+
+// networkRows are registries that cannot be reached: down, unresolvable, or speaking
+// TLS with a certificate that must not be trusted.
+func networkRows(t *testing.T, c *catalogue) []badInput {
+	const (
+		plan    = "PlanResourceChange"
+		read    = "ReadDataSource"
+		reached = "can be reached from here"
+	)
+	down := c.down + "/source/app:v1"
+	prior := configured(down, c.mirror("down"), "")
+	prior = prior.withDigest(mustParse(t, c.mirror("down")), testDigest)
+	pushed := imagePrivate{Digest: testDigest, Source: testDigest, SourceRoot: testDigest}.bytes()
+	gone := configured(c.open.Host+"/source/app:v1", c.down+"/mirror/app:v1", "")
+	gone = gone.withDigest(mustParse(t, c.down+"/mirror/app:v1"), testDigest)
+	return []badInput{
+		{name: "a source registry that is down fails the plan of a create, naming the registry",
+			provider: noRetries(t), run: createImage(configured(down, c.mirror("down"), "")), rpc: plan, attr: "source", names: c.down, next: reached},
+		{name: "a source registry that is down still fails within bounds with the default retries",
+			run: createImage(configured(down, c.mirror("down"), "")), rpc: plan, attr: "source", names: c.down, next: reached, within: 30 * time.Second},
+		{name: "a source registry that is down when the image exists warns and keeps it",
+			provider: noRetries(t), run: planUpdate(prior, configured(down, c.mirror("down"), ""), pushed),
+			rpc: plan, severity: tfprotov6.DiagnosticSeverityWarning, attr: "source", names: c.down, next: "the next plan checks again"},
+		{name: "a destination registry that is down fails the refresh, naming the registry",
+			provider: noRetries(t), run: refresh(gone), rpc: "ReadResource", names: c.down, next: reached},
+		{name: "a registry that is down fails the data source on reference",
+			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str(down)}), rpc: read, attr: "reference", names: c.down, next: reached},
+		{name: "a registry that is down fails the tags data source on repository",
+			provider: noRetries(t), run: readData("imagesync_tags", map[string]tftypes.Value{"repository": str(c.down + "/source/app")}), rpc: read, attr: "repository", names: c.down, next: reached},
+		{name: "a registry name that does not resolve fails the plan, naming it",
+			provider: noRetries(t), run: createImage(configured("registry.invalid/app:v1", c.mirror("dns"), "")), rpc: plan, attr: "source", names: "registry.invalid", next: reached},
+		{name: "a registry name that does not resolve fails the data source, naming it",
+			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str("registry.invalid/app:v1")}), rpc: read, attr: "reference", names: "registry.invalid", next: reached},
+	}
+}
+
+func mustParse(t *testing.T, s string) registryclient.Reference {
+	t.Helper()
+	ref, err := registryclient.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// accessRows are registries that refuse who we are: 401, 403, 404 at the destination,
+// and credentials that cannot be found.
+func accessRows(t *testing.T, c *catalogue) []badInput {
+	const (
+		plan      = "PlanResourceChange"
+		apply     = "ApplyResourceChange"
+		read      = "ReadDataSource"
+		authBlock = "registry_auth block"
+	)
+	basic, token := c.basic.Host+"/private/app:v1", c.token.Host+"/private/app:v1"
+	login := func(host, user, password string) *tfprotov6.DynamicValue {
+		return provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(host), "username": str(user), "password": str(password)})
+	}
+	copyBasic := createImage(configured(basic, c.mirror("basic"), ""))
+	return []badInput{
+		{name: "a registry that needs a login and gets none fails with 401, saying where credentials go",
+			provider: noRetries(t), run: copyBasic, rpc: plan, attr: "source", names: c.basic.Host, next: "add a registry_auth block for it or run docker login"},
+		{name: "a wrong password fails with 401 without showing it",
+			provider: login(c.basic.Host, c.basic.Username, "wrong-pass-5d0c"), run: copyBasic, rpc: plan, attr: "source", names: c.basic.Host, next: authBlock, hidden: "wrong-pass-5d0c"},
+		{name: "a wrong password at a token registry fails with 401 without showing it",
+			provider: login(c.token.Host, c.token.Username, "wrong-pass-e1f2"), run: createImage(configured(token, c.mirror("token"), "")),
+			rpc: plan, attr: "source", names: c.token.Host, next: authBlock, hidden: "wrong-pass-e1f2"},
+		{name: "a data source without a login fails with 401 on reference",
+			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str(basic)}), rpc: read, attr: "reference", names: c.basic.Host, next: "docker login"},
+		{name: "a source the registry forbids (403) is reported on source, saying what access is needed",
+			provider: noRetries(t), run: createImage(configured(c.forbidden+"/private/app:v1", c.mirror("forbidden"), "")), rpc: plan, attr: "source", names: c.forbidden, next: "pulling needs read access"},
+		{name: "a data source the registry forbids (403) says to grant pull access",
+			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str(c.forbidden + "/private/app:v1")}), rpc: read, attr: "reference", names: c.forbidden, next: "grant pull access"},
+		{name: "a destination where an anonymous user may only pull is reported on destination",
+			provider: noRetries(t), run: createImage(configured(c.open.Host+"/source/app:v1", token, "")), rpc: apply, attr: "destination", names: c.token.Host, next: "check push permission"},
+		{name: "a destination refusing uploads with 403 DENIED is reported on destination",
+			provider: noRetries(t), run: createImage(configured(c.open.Host+"/source/app:v1", c.refusing+"/denied/app:v1", "")), rpc: apply, attr: "destination", names: c.refusing, next: "grant write access"},
+		{name: "a destination repository that does not exist (404 NAME_UNKNOWN) is reported on destination",
+			provider: noRetries(t), run: createImage(configured(c.open.Host+"/source/app:v1", c.refusing+"/missing/app:v1", "")), rpc: apply, attr: "destination", names: "missing/app", next: "create it first"},
+	}
+}
