@@ -130,10 +130,17 @@ func configurationRows(t *testing.T) []badInput {
 		validateProvider = "ValidateProviderConfig"
 		writeReference   = "Write an image reference such as"
 	)
+	emptyCA := writeTemp(t, "empty-ca.pem", "not a certificate\n")
 	return []badInput{
 		{name: "a ca_cert_file that does not exist is reported on ca_cert_file",
 			provider: provider(t, map[string]tftypes.Value{"ca_cert_file": str("/nonexistent/ca.pem")}),
 			rpc:      validateProvider, attr: "ca_cert_file", names: "/nonexistent/ca.pem", next: "Point ca_cert_file at a readable PEM file"},
+		{name: "a ca_cert_file holding no certificate is reported on ca_cert_file",
+			provider: provider(t, map[string]tftypes.Value{"ca_cert_file": str(emptyCA)}),
+			rpc:      validateProvider, attr: "ca_cert_file", names: emptyCA, next: "Point ca_cert_file at"},
+		{name: "a ca_cert_pem holding no certificate is reported on ca_cert_pem",
+			provider: provider(t, map[string]tftypes.Value{"ca_cert_pem": str("hello")}),
+			rpc:      validateProvider, attr: "ca_cert_pem", names: "ca_cert_pem", next: "Set ca_cert_pem to"},
 		{name: "an insecure registry written as a URL is reported on its element",
 			provider: provider(t, map[string]tftypes.Value{"insecure_registries": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("http://10.0.0.5:5000")})}),
 			rpc:      validateProvider, attr: "insecure_registries[0]", names: "http://10.0.0.5:5000", next: "without a scheme or path"},
