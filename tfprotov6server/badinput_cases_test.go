@@ -189,6 +189,8 @@ func configurationRows(t *testing.T) []badInput {
 			run: validate(with(func(m *image) { m.Source, m.Destination = knownString("Alpine"), unknownString })), rpc: validateResource, attr: "source", names: `"Alpine"`, next: writeReference},
 		{name: "a malformed platform is reported while the source is still unknown",
 			run: validate(with(func(m *image) { m.Source, m.Platform = unknownString, knownString("linux/") })), rpc: validateResource, attr: "platform", names: `"linux/"`, next: "for example linux/arm64/v8"},
+		{name: "a data source reference left unknown at read is refused, not sent to an empty host",
+			run: readData("imagesync_image", map[string]tftypes.Value{"reference": unknownStringValue}), rpc: "ReadDataSource", attr: "reference", names: "reference is known only after apply", next: "values known at plan"},
 
 		{name: "a data source reference with capitals is reported on reference",
 			run: readData("imagesync_image", map[string]tftypes.Value{"reference": str("ghcr.io/Org/app")}), rpc: validateData, attr: "reference", names: `"Org"`, next: writeReference},
