@@ -44,7 +44,7 @@ func registryRows(t *testing.T, c *catalogue) []badInput {
 		choose     = "Choose one of the platforms"
 		onlyImages = "OCI and Docker schema 2"
 	)
-	legacy := c.scripted + "/legacy/app:v1"
+	legacy, strange, huge := c.scripted+"/legacy/app:v1", c.scripted+"/strange/app:v1", c.scripted+"/huge/app:v1"
 	return []badInput{
 		{name: "a platform the source index lacks is reported on platform, listing those it has",
 			run: createImage(configured(open+"/source/multi:v1", c.mirror("s390x"), "linux/s390x")), rpc: plan, attr: "platform", names: "linux/arm64/v8", next: choose},
@@ -56,10 +56,22 @@ func registryRows(t *testing.T, c *catalogue) []badInput {
 			run: createImage(configured(open+"/nothing/here:v1", c.mirror("nothing"), "")), rpc: plan, attr: "source", names: open + "/nothing/here:v1", next: "exists"},
 		{name: "a tags data source repository that does not exist is reported on repository",
 			run: readData("imagesync_tags", map[string]tftypes.Value{"repository": str(open + "/nothing/here")}), rpc: read, attr: "repository", names: open + "/nothing/here", next: "exists"},
+		{name: "an index nested in an index, where platform must pick an image, is reported on source",
+			run: createImage(configured(open+"/nested/app:outer", c.mirror("nested"), "linux/amd64")), rpc: plan, attr: "source", names: "itself an index", next: "remove platform"},
+		{name: "an index nested in an index is reported on the data source's reference",
+			run: lookup(open+"/nested/app:outer", "linux/amd64"), rpc: read, attr: "reference", names: "itself an index", next: "remove platform"},
 		{name: "a schema 1 manifest is refused at apply, saying how to convert it",
 			provider: noRetries(t), run: createImage(configured(legacy, c.mirror("legacy"), "")), rpc: apply, names: legacy, next: convert},
 		{name: "a schema 1 manifest is refused by the data source, saying how to convert it",
 			run: lookup(legacy, ""), rpc: read, attr: "reference", names: legacy, next: convert},
+		{name: "a manifest of an unknown media type is refused at apply",
+			provider: noRetries(t), run: createImage(configured(strange, c.mirror("strange"), "")), rpc: apply, names: c.scripted, next: onlyImages},
+		{name: "a manifest of an unknown media type is refused by the data source",
+			run: lookup(strange, ""), rpc: read, attr: "reference", names: "application/vnd.example.thing.v1+json", next: onlyImages},
+		{name: "a manifest over 4 MiB is refused at apply without reading it whole",
+			provider: noRetries(t), run: createImage(configured(huge, c.mirror("huge"), "")), rpc: apply, names: c.scripted, next: "publisher"},
+		{name: "a manifest over 4 MiB is refused by the data source",
+			run: lookup(huge, ""), rpc: read, attr: "reference", names: "larger than 4194304 bytes", next: "publisher"},
 	}
 }
 

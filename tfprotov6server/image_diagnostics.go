@@ -80,8 +80,13 @@ func nextStep(err error, t target) string {
 		return fmt.Sprintf("The registry is rate-limiting requests: wait and apply again, or authenticate to %s for a higher limit.", hosts)
 	case errors.Is(err, registryclient.ErrDigestMismatch), errors.Is(err, registryclient.ErrUnexpectedContentSize):
 		return "The registry served content that does not match its digest; nothing corrupt was pushed. Try again, and report the registry if it persists."
+	case errors.Is(err, registryclient.ErrUnsupportedMediaType) && t.platform != nil:
+		return "imagesync copies OCI and Docker schema 2 images and indexes, and platform picks an image out of an index: point source at one of those, or remove platform to copy an index of indexes as it is."
 	case errors.Is(err, registryclient.ErrUnsupportedMediaType):
-		return "This kind of image cannot be copied."
+		return "imagesync copies OCI and Docker schema 2 images and indexes: point source at one of those."
+	}
+	if advice := commonAdvice(err); advice != "" {
+		return advice
 	}
 	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
 }
