@@ -89,6 +89,10 @@ func networkRows(t *testing.T, c *catalogue) []badInput {
 	pushed := imagePrivate{Digest: testDigest, Source: testDigest, SourceRoot: testDigest}.bytes()
 	gone := configured(c.open.Host+"/source/app:v1", c.down+"/mirror/app:v1", "")
 	gone = gone.withDigest(mustParse(t, c.down+"/mirror/app:v1"), testDigest)
+	withCA := map[string]tftypes.Value{"ca_cert_pem": str(c.ca.pem)}
+	tlsCopy := func(host string) step {
+		return createImage(configured(host+"/source/app:v1", c.mirror("tls"), ""))
+	}
 	return []badInput{
 		{name: "a source registry that is down fails the plan of a create, naming the registry",
 			provider: noRetries(t), run: createImage(configured(down, c.mirror("down"), "")), rpc: plan, attr: "source", names: c.down, next: reached},
@@ -107,6 +111,14 @@ func networkRows(t *testing.T, c *catalogue) []badInput {
 			provider: noRetries(t), run: createImage(configured("registry.invalid/app:v1", c.mirror("dns"), "")), rpc: plan, attr: "source", names: "registry.invalid", next: reached},
 		{name: "a registry name that does not resolve fails the data source, naming it",
 			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str("registry.invalid/app:v1")}), rpc: read, attr: "reference", names: "registry.invalid", next: reached},
+		{name: "a self-signed certificate without its CA is refused, pointing at ca_cert_file",
+			provider: noRetries(t), run: tlsCopy(c.selfSigned), rpc: plan, attr: "source", names: "unknown authority", next: "ca_cert_file"},
+		{name: "a certificate for another host name is refused, naming the names it holds",
+			provider: noRetries(t, withCA), run: tlsCopy(c.wrongName), rpc: plan, attr: "source", names: "registry.example.com", next: "a name its certificate holds"},
+		{name: "an expired certificate is refused, saying it has expired",
+			provider: noRetries(t, withCA), run: tlsCopy(c.expired), rpc: plan, attr: "source", names: "expired", next: "renew"},
+		{name: "a self-signed certificate is refused by the data source too",
+			provider: noRetries(t), run: readData("imagesync_image", map[string]tftypes.Value{"reference": str(c.selfSigned + "/source/app:v1")}), rpc: read, attr: "reference", names: "unknown authority", next: "ca_cert_file"},
 	}
 }
 
