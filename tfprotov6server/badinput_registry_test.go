@@ -1,6 +1,7 @@
 package tfprotov6server
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -144,7 +145,16 @@ func accessRows(t *testing.T, c *catalogue) []badInput {
 	login := func(host, user, password string) *tfprotov6.DynamicValue {
 		return provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(host), "username": str(user), "password": str(password)})
 	}
+	helper := func(name, script string) func(t *testing.T) {
+		return func(t *testing.T) {
+			dockerConfigDir(t, fmt.Sprintf(`{"credHelpers":{%q:%q}}`, c.basic.Host, name))
+			if script != "" {
+				credentialHelper(t, name, script)
+			}
+		}
+	}
 	copyBasic := createImage(configured(basic, c.mirror("basic"), ""))
+	notJSON := writeTemp(t, "config.json", "{\"auths\": {")
 	return []badInput{
 		{name: "a registry that needs a login and gets none fails with 401, saying where credentials go",
 			provider: noRetries(t), run: copyBasic, rpc: plan, attr: "source", names: c.basic.Host, next: "add a registry_auth block for it or run docker login"},
@@ -165,5 +175,27 @@ func accessRows(t *testing.T, c *catalogue) []badInput {
 			provider: noRetries(t), run: createImage(configured(c.open.Host+"/source/app:v1", c.refusing+"/denied/app:v1", "")), rpc: apply, attr: "destination", names: c.refusing, next: "grant write access"},
 		{name: "a destination repository that does not exist (404 NAME_UNKNOWN) is reported on destination",
 			provider: noRetries(t), run: createImage(configured(c.open.Host+"/source/app:v1", c.refusing+"/missing/app:v1", "")), rpc: apply, attr: "destination", names: "missing/app", next: "create it first"},
+
+		{name: "a credential helper that fails is reported without echoing its output",
+			provider: noRetries(t), env: helper("imagesync-fails", "echo 'helper-output-9a7b'; echo 'helper-stderr-9a7b' >&2; exit 1\n"),
+			run: copyBasic, rpc: plan, attr: "source", names: "docker-credential-imagesync-fails", next: authBlock, hidden: "helper-output-9a7b"},
+		{name: "a credential helper that is not installed is reported by name",
+			provider: noRetries(t), env: helper("imagesync-missing", ""),
+			run: copyBasic, rpc: plan, attr: "source", names: "docker-credential-imagesync-missing", next: authBlock},
+		{name: "a credential helper that hangs ends when Terraform stops the provider",
+			provider: noRetries(t), env: helper("imagesync-hangs", "exec sleep 600\n"),
+			run: stopAfter(time.Second, copyBasic), rpc: plan, attr: "source", names: "docker-credential-imagesync-hangs", next: authBlock, within: 10 * time.Second},
+		{name: "a credential helper answering something that is not JSON is reported without echoing it",
+			provider: noRetries(t), env: helper("imagesync-garbled", "echo 'garbled-secret-0c3d'\n"),
+			run: copyBasic, rpc: plan, attr: "source", names: "docker-credential-imagesync-garbled", next: authBlock, hidden: "garbled-secret-0c3d"},
+		{name: "a Docker config that is not JSON is reported with its path",
+			provider: noRetries(t), env: func(t *testing.T) { dockerConfigDir(t, `{"auths": {`) },
+			run: copyBasic, rpc: plan, attr: "source", names: "config.json", next: authBlock},
+		{name: "a registry_auth config_file that is not JSON is reported with its path",
+			provider: provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str(notJSON)}),
+			run:      copyBasic, rpc: plan, attr: "source", names: notJSON, next: authBlock},
+		{name: "a registry_auth config_file that does not exist is reported with its path",
+			provider: provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str("/nonexistent/config.json")}),
+			run:      copyBasic, rpc: plan, attr: "source", names: "/nonexistent/config.json", next: authBlock},
 	}
 }

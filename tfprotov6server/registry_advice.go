@@ -7,16 +7,19 @@ import (
 	"strings"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 )
 
 // commonAdvice says what to do about failures that read the same for resources and
-// data sources alike: a certificate this machine refuses, a manifest too large to read.
-// It returns "" for any other error.
+// data sources alike: credentials that cannot be looked up, a certificate this machine
+// refuses, a manifest too large to read. It returns "" for any other error.
 func commonAdvice(err error) string {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	switch {
+	case errors.Is(err, auth.ErrCredentialLookup):
+		return "Fix the Docker config or credential helper named above, or give the registry a registry_auth block (username and password, another config_file, or auth_disabled = true for anonymous access)."
 	case errors.As(err, &unknownAuthority):
 		return "The registry's certificate is signed by an authority this machine does not trust: give the provider that CA with ca_cert_file or ca_cert_pem, or, for a registry without a proper certificate, list it in insecure_registries."
 	case errors.As(err, &hostname):
