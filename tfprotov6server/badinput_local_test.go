@@ -1,6 +1,7 @@
 package tfprotov6server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,13 @@ func localRows(t *testing.T, c *catalogue) []badInput {
 			run: push(named.Path+":example/three:3.0", ""), rpc: plan, attr: "source", names: "example/two:2.0", next: choose},
 		{name: "a multi-image archive without a name is reported on source, listing the names",
 			run: push(named.Path, ""), rpc: plan, attr: "source", names: "example/one:1.0", next: choose},
+		{name: "a local image pushed to a registry that is down blames the registry, not the file",
+			provider: noRetries(t), run: createImage(configured(named.Path+":example/one:1.0", c.down+"/mirror/local:v1", "")), rpc: apply, names: c.down, next: "can be reached from here"},
+		{name: "a local image pushed to a registry whose credential helper is missing blames the credentials, not the file",
+			provider: noRetries(t), env: func(t *testing.T) {
+				dockerConfigDir(t, fmt.Sprintf(`{"credHelpers":{%q:"imagesync-absent"}}`, c.basic.Host))
+			},
+			run: createImage(configured(named.Path+":example/one:1.0", c.basic.Host+"/mirror/local:v1", "")), rpc: apply, names: "docker-credential-imagesync-absent", next: "registry_auth block"},
 		{name: "a platform the local layout lacks is reported on platform, listing those it has",
 			run: push("oci-archive:"+multi.Path, "linux/s390x"), rpc: plan, attr: "platform", names: "linux/arm64", next: "Choose one of the platforms the image offers"},
 	}

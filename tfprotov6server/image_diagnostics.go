@@ -31,7 +31,7 @@ func copyFailed(err error, t target) diagnostics {
 	case errors.Is(err, registryclient.ErrNotFound):
 		attr = "source"
 	}
-	if t.local != nil && !atDestination(err, t) && !errors.Is(err, registryclient.ErrPlatformNotFound) && !isRegistryError(err) {
+	if t.local != nil && localFault(err) {
 		attr = "source"
 	}
 	diags.attrError(attr, "Cannot copy image",
@@ -57,7 +57,7 @@ func nextStep(err error, t target) string {
 	if t.local != nil {
 		hosts = t.destination.Registry
 	}
-	if t.destination.Registry != t.source.Registry {
+	if t.local == nil && t.destination.Registry != t.source.Registry {
 		hosts += " and " + t.destination.Registry
 	}
 	dst := atDestination(err, t)
@@ -91,10 +91,21 @@ func nextStep(err error, t target) string {
 	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
 }
 
-// isRegistryError reports whether a registry answered with an error.
-func isRegistryError(err error) bool {
-	var re *registryclient.Error
-	return errors.As(err, &re)
+// localFault reports whether a failed push of a local image is the file's doing rather
+// than the destination's: tarball names every problem with a file by one of its
+// sentinels, and content that does not match its digest was read from the file.
+func localFault(err error) bool {
+	for _, fault := range []error{
+		tarball.ErrInvalidSource, tarball.ErrNotFound, tarball.ErrUnreadable, tarball.ErrNotLayout,
+		tarball.ErrNotTar, tarball.ErrTruncated, tarball.ErrUnsafeEntry, tarball.ErrMalformed,
+		tarball.ErrImageNotFound, tarball.ErrAmbiguous, tarball.ErrMissingBlob, errChangedSincePlan,
+		registryclient.ErrDigestMismatch, registryclient.ErrUnexpectedContentSize,
+	} {
+		if errors.Is(err, fault) {
+			return true
+		}
+	}
+	return false
 }
 
 // localNextStep tells what to do about a local image that cannot be read.
@@ -106,8 +117,8 @@ func localNextStep(err error, t target) (string, bool) {
 		return fmt.Sprintf("%s is corrupt: a layer or config does not match the digest its manifest gives. Write the archive again (docker save, skopeo copy) and apply again; no manifest was pushed.", t.local.Path), true
 	case errors.Is(err, registryclient.ErrPlatformNotFound):
 		return "Choose one of the platforms the image offers, or remove platform to push them all.", true
-	case isRegistryError(err):
-		return "", false
+	case !localFault(err):
+		return "", false // the destination failed: advise as for any copy
 	}
 	path := t.local.Path
 	switch {
