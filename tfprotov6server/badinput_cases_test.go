@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -86,12 +85,6 @@ func startCatalogue(t *testing.T) *catalogue {
 	return c
 }
 
-// provider builds a provider block: attributes, then registry_auth blocks.
-func provider(t *testing.T, attrs map[string]tftypes.Value, auths ...map[string]tftypes.Value) *tfprotov6.DynamicValue {
-	t.Helper()
-	return providerValue(t, attrs, auths...)
-}
-
 func wholeNumber(n int) tftypes.Value { return tftypes.NewValue(tftypes.Number, n) }
 
 var unknownStringValue = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
@@ -123,7 +116,6 @@ func configurationRows(t *testing.T) []badInput {
 	}
 	src := func(s string) image { return configured(s, dst, "") }
 	platform := func(p string) image { return configured("alpine:3.20", dst, p) }
-	validate := func(m image) step { return createImage(m) }
 	const (
 		validateResource = "ValidateResourceConfig"
 		validateData     = "ValidateDataResourceConfig"
@@ -133,62 +125,62 @@ func configurationRows(t *testing.T) []badInput {
 	emptyCA := writeTemp(t, "empty-ca.pem", "not a certificate\n")
 	return []badInput{
 		{name: "a ca_cert_file that does not exist is reported on ca_cert_file",
-			provider: provider(t, map[string]tftypes.Value{"ca_cert_file": str("/nonexistent/ca.pem")}),
+			provider: providerValue(t, map[string]tftypes.Value{"ca_cert_file": str("/nonexistent/ca.pem")}),
 			rpc:      validateProvider, attr: "ca_cert_file", names: "/nonexistent/ca.pem", next: "Point ca_cert_file at a readable PEM file"},
 		{name: "a ca_cert_file holding no certificate is reported on ca_cert_file",
-			provider: provider(t, map[string]tftypes.Value{"ca_cert_file": str(emptyCA)}),
+			provider: providerValue(t, map[string]tftypes.Value{"ca_cert_file": str(emptyCA)}),
 			rpc:      validateProvider, attr: "ca_cert_file", names: emptyCA, next: "Point ca_cert_file at"},
 		{name: "a ca_cert_pem holding no certificate is reported on ca_cert_pem",
-			provider: provider(t, map[string]tftypes.Value{"ca_cert_pem": str("hello")}),
+			provider: providerValue(t, map[string]tftypes.Value{"ca_cert_pem": str("hello")}),
 			rpc:      validateProvider, attr: "ca_cert_pem", names: "ca_cert_pem", next: "Set ca_cert_pem to"},
 		{name: "an insecure registry written as a URL is reported on its element",
-			provider: provider(t, map[string]tftypes.Value{"insecure_registries": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("http://10.0.0.5:5000")})}),
+			provider: providerValue(t, map[string]tftypes.Value{"insecure_registries": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("http://10.0.0.5:5000")})}),
 			rpc:      validateProvider, attr: "insecure_registries[0]", names: "http://10.0.0.5:5000", next: "without a scheme or path"},
 		{name: "a registry_auth address with a path is reported on that block's address",
-			provider: provider(t, nil, map[string]tftypes.Value{"address": str("ghcr.io/org")}),
+			provider: providerValue(t, nil, map[string]tftypes.Value{"address": str("ghcr.io/org")}),
 			rpc:      validateProvider, attr: "registry_auth[0].address", names: "ghcr.io/org", next: "such as ghcr.io or 127.0.0.1:5000"},
 		{name: "a registry_auth block with both a username and a config_file is reported on config_file",
-			provider: provider(t, nil, map[string]tftypes.Value{"address": str("ghcr.io"), "username": str("u"), "password": str("p"), "config_file": str("/etc/docker.json")}),
+			provider: providerValue(t, nil, map[string]tftypes.Value{"address": str("ghcr.io"), "username": str("u"), "password": str("p"), "config_file": str("/etc/docker.json")}),
 			rpc:      validateProvider, attr: "registry_auth[0].config_file", names: "ghcr.io", next: "use one source of credentials"},
 		{name: "max_parallel_transfers of zero is reported on max_parallel_transfers",
-			provider: provider(t, map[string]tftypes.Value{"max_parallel_transfers": wholeNumber(0)}),
+			provider: providerValue(t, map[string]tftypes.Value{"max_parallel_transfers": wholeNumber(0)}),
 			rpc:      validateProvider, attr: "max_parallel_transfers", names: "max_parallel_transfers", next: "a whole number from 1 to 64"},
 
 		{name: "a source with capitals in its repository is reported on source",
-			run: validate(src("ghcr.io/Org/app:1")), rpc: validateResource, attr: "source", names: `"Org"`, next: writeReference},
+			run: createImage(src("ghcr.io/Org/app:1")), rpc: validateResource, attr: "source", names: `"Org"`, next: writeReference},
 		{name: "a source with an empty tag is reported on source",
-			run: validate(src("alpine:")), rpc: validateResource, attr: "source", names: `tag ""`, next: writeReference},
+			run: createImage(src("alpine:")), rpc: validateResource, attr: "source", names: `tag ""`, next: writeReference},
 		{name: "a source pinned to a short digest is reported on source",
-			run: validate(src("ghcr.io/org/app@sha256:abc")), rpc: validateResource, attr: "source", names: "sha256:abc", next: writeReference},
+			run: createImage(src("ghcr.io/org/app@sha256:abc")), rpc: validateResource, attr: "source", names: "sha256:abc", next: writeReference},
 		{name: "a source with a trailing space is reported on source",
-			run: validate(src("alpine:3.20 ")), rpc: validateResource, attr: "source", names: "alpine:3.20 ", next: "remove the surrounding spaces"},
+			run: createImage(src("alpine:3.20 ")), rpc: validateResource, attr: "source", names: "alpine:3.20 ", next: "remove the surrounding spaces"},
 		{name: "a local source prefix without a path is reported on source",
-			run: validate(src("docker-archive:")), rpc: validateResource, attr: "source", names: "docker-archive:", next: "such as ./image.tar"},
+			run: createImage(src("docker-archive:")), rpc: validateResource, attr: "source", names: "docker-archive:", next: "such as ./image.tar"},
 		{name: "a destination carrying a digest is reported on destination",
-			run: validate(with(func(m *image) { m.Destination = knownString(dst + "@" + testDigest) })), rpc: validateResource, attr: "destination", names: testDigest, next: "Remove @"},
+			run: createImage(with(func(m *image) { m.Destination = knownString(dst + "@" + testDigest) })), rpc: validateResource, attr: "destination", names: testDigest, next: "Remove @"},
 		{name: "a destination written as a URL is reported on destination",
-			run: validate(with(func(m *image) { m.Destination = knownString("https://r.example/mirror/app") })), rpc: validateResource, attr: "destination", names: "https:", next: "Write a repository such as"},
+			run: createImage(with(func(m *image) { m.Destination = knownString("https://r.example/mirror/app") })), rpc: validateResource, attr: "destination", names: "https:", next: "Write a repository such as"},
 		{name: "a destination without a repository is reported on destination",
-			run: validate(with(func(m *image) { m.Destination = knownString("r.example/") })), rpc: validateResource, attr: "destination", names: "r.example/", next: "Write a repository such as"},
+			run: createImage(with(func(m *image) { m.Destination = knownString("r.example/") })), rpc: validateResource, attr: "destination", names: "r.example/", next: "Write a repository such as"},
 		{name: "a destination that is the source's own tag is reported on destination",
-			run: validate(configured("r.example/app:1", "r.example/app", "")), rpc: validateResource, attr: "destination", names: "r.example/app", next: "Point destination at another repository or tag"},
+			run: createImage(configured("r.example/app:1", "r.example/app", "")), rpc: validateResource, attr: "destination", names: "r.example/app", next: "Point destination at another repository or tag"},
 		{name: "a platform without an architecture is reported on platform",
-			run: validate(platform("linux")), rpc: validateResource, attr: "platform", names: `"linux"`, next: "use os/arch[/variant][:osversion]"},
+			run: createImage(platform("linux")), rpc: validateResource, attr: "platform", names: `"linux"`, next: "use os/arch[/variant][:osversion]"},
 		{name: "a platform in capitals is reported on platform",
-			run: validate(platform("Linux/AMD64")), rpc: validateResource, attr: "platform", names: "Linux/AMD64", next: "lowercase word, for example linux/arm64/v8"},
+			run: createImage(platform("Linux/AMD64")), rpc: validateResource, attr: "platform", names: "Linux/AMD64", next: "lowercase word, for example linux/arm64/v8"},
 		{name: "a compression other than gzip or none is reported on compression",
-			run: validate(with(func(m *image) { m.Compression = knownString("zstd") })), rpc: validateResource, attr: "compression", names: `"zstd"`, next: `"gzip" or "none"`},
+			run: createImage(with(func(m *image) { m.Compression = knownString("zstd") })), rpc: validateResource, attr: "compression", names: `"zstd"`, next: `"gzip" or "none"`},
 		{name: "a destination_drift that is neither restore nor accept is reported on destination_drift",
-			run: validate(with(func(m *image) { m.DestinationDrift = knownString("ignore") })), rpc: validateResource, attr: "destination_drift", names: `"ignore"`, next: `"accept"`},
+			run: createImage(with(func(m *image) { m.DestinationDrift = knownString("ignore") })), rpc: validateResource, attr: "destination_drift", names: `"ignore"`, next: `"accept"`},
 		{name: "a create timeout that is not a duration is reported on timeouts.create",
-			run: validate(with(func(m *image) {
+			run: createImage(with(func(m *image) {
 				m.Timeouts = timeouts{Create: knownString("forever"), Update: nullString, Delete: nullString}
 			})), rpc: validateResource, attr: "timeouts.create", names: `"forever"`, next: `for example "30m"`},
 
 		{name: "a malformed source is reported while the destination is still unknown",
-			run: validate(with(func(m *image) { m.Source, m.Destination = knownString("Alpine"), unknownString })), rpc: validateResource, attr: "source", names: `"Alpine"`, next: writeReference},
+			run: createImage(with(func(m *image) { m.Source, m.Destination = knownString("Alpine"), unknownString })), rpc: validateResource, attr: "source", names: `"Alpine"`, next: writeReference},
 		{name: "a malformed platform is reported while the source is still unknown",
-			run: validate(with(func(m *image) { m.Source, m.Platform = unknownString, knownString("linux/") })), rpc: validateResource, attr: "platform", names: `"linux/"`, next: "for example linux/arm64/v8"},
+			run: createImage(with(func(m *image) { m.Source, m.Platform = unknownString, knownString("linux/") })), rpc: validateResource, attr: "platform", names: `"linux/"`, next: "for example linux/arm64/v8"},
 		{name: "a data source reference left unknown at read is refused, not sent to an empty host",
 			run: readData("imagesync_image", map[string]tftypes.Value{"reference": unknownStringValue}), rpc: "ReadDataSource", attr: "reference", names: "reference is known only after apply", next: "values known at plan"},
 

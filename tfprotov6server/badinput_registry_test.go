@@ -24,7 +24,7 @@ func noRetries(t *testing.T, attrs ...map[string]tftypes.Value) *tfprotov6.Dynam
 			all[k] = v
 		}
 	}
-	return provider(t, all)
+	return providerValue(t, all)
 }
 
 // registryRows are registries holding something that cannot be copied as asked.
@@ -143,7 +143,7 @@ func accessRows(t *testing.T, c *catalogue) []badInput {
 	)
 	basic, token := c.basic.Host+"/private/app:v1", c.token.Host+"/private/app:v1"
 	login := func(host, user, password string) *tfprotov6.DynamicValue {
-		return provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(host), "username": str(user), "password": str(password)})
+		return providerValue(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(host), "username": str(user), "password": str(password)})
 	}
 	helper := func(name, script string) func(t *testing.T) {
 		return func(t *testing.T) {
@@ -192,10 +192,10 @@ func accessRows(t *testing.T, c *catalogue) []badInput {
 			provider: noRetries(t), env: func(t *testing.T) { dockerConfigDir(t, `{"auths": {`) },
 			run: copyBasic, rpc: plan, attr: "source", names: "config.json", next: authBlock},
 		{name: "a registry_auth config_file that is not JSON is reported with its path",
-			provider: provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str(notJSON)}),
+			provider: providerValue(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str(notJSON)}),
 			run:      copyBasic, rpc: plan, attr: "source", names: notJSON, next: authBlock},
 		{name: "a registry_auth config_file that does not exist is reported with its path",
-			provider: provider(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str("/nonexistent/config.json")}),
+			provider: providerValue(t, map[string]tftypes.Value{"max_retries": wholeNumber(0)}, map[string]tftypes.Value{"address": str(c.basic.Host), "config_file": str("/nonexistent/config.json")}),
 			run:      copyBasic, rpc: plan, attr: "source", names: "/nonexistent/config.json", next: authBlock},
 	}
 }
