@@ -31,7 +31,10 @@ func readAdvice(err error, ref registryclient.Reference) string {
 	case errors.Is(err, registryclient.ErrDigestMismatch), errors.Is(err, registryclient.ErrUnexpectedContentSize):
 		return "The registry served content that does not match its digest. Try again, and report the registry if it persists."
 	case errors.Is(err, registryclient.ErrUnsupportedMediaType):
-		return "This kind of manifest cannot be read."
+		return "imagesync reads OCI and Docker schema 2 images and indexes, and platform picks an image out of an index: point reference at one of those, or remove platform to read an index of indexes as it is."
+	}
+	if advice := commonAdvice(err); advice != "" {
+		return advice
 	}
 	return fmt.Sprintf("Check that %s can be reached from here, then plan again.", ref.Registry)
 }

@@ -2,8 +2,10 @@ package tfprotov6server
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // This file turns data source RPCs into calls on a data source: it decodes the
@@ -40,6 +42,10 @@ func (s *Server) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSour
 		resp.Diagnostics = diags
 		return resp, nil
 	}
+	if !config.IsFullyKnown() {
+		resp.Diagnostics = notKnownYet(config)
+		return resp, nil
+	}
 	ctx, cancel := s.withStop(ctx)
 	defer cancel()
 	state, diags := d.read(ctx, s.registryClient(), config)
@@ -51,4 +57,23 @@ func (s *Server) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSour
 		resp.Diagnostics = append(resp.Diagnostics, bugDiagnostic(err))
 	}
 	return resp, nil
+}
+
+// notKnownYet refuses a read whose configuration holds values known only after apply.
+// Terraform waits for them unless it may defer the read, and a provider that does not
+// defer must not ask a registry for a half-known reference.
+func notKnownYet(config tftypes.Value) diagnostics {
+	var diags diagnostics
+	attrs, err := attributes(config)
+	if err != nil {
+		diags.bug(err)
+		return diags
+	}
+	for _, name := range sortedKeys(attrs) {
+		if !attrs[name].IsFullyKnown() {
+			diags.attrError(name, "Value not known yet", fmt.Sprintf("%s is known only after apply, so the registry cannot be asked yet. Set it from values known at plan, or apply the resources it comes from first (terraform apply -target).", name))
+			return diags
+		}
+	}
+	return diags
 }

@@ -31,7 +31,7 @@ func copyFailed(err error, t target) diagnostics {
 	case errors.Is(err, registryclient.ErrNotFound):
 		attr = "source"
 	}
-	if t.local != nil && !atDestination(err, t) && !errors.Is(err, registryclient.ErrPlatformNotFound) && !isRegistryError(err) {
+	if t.local != nil && localFault(err) {
 		attr = "source"
 	}
 	diags.attrError(attr, "Cannot copy image",
@@ -57,7 +57,7 @@ func nextStep(err error, t target) string {
 	if t.local != nil {
 		hosts = t.destination.Registry
 	}
-	if t.destination.Registry != t.source.Registry {
+	if t.local == nil && t.destination.Registry != t.source.Registry {
 		hosts += " and " + t.destination.Registry
 	}
 	dst := atDestination(err, t)
@@ -80,16 +80,32 @@ func nextStep(err error, t target) string {
 		return fmt.Sprintf("The registry is rate-limiting requests: wait and apply again, or authenticate to %s for a higher limit.", hosts)
 	case errors.Is(err, registryclient.ErrDigestMismatch), errors.Is(err, registryclient.ErrUnexpectedContentSize):
 		return "The registry served content that does not match its digest; nothing corrupt was pushed. Try again, and report the registry if it persists."
+	case errors.Is(err, registryclient.ErrUnsupportedMediaType) && t.platform != nil:
+		return "imagesync copies OCI and Docker schema 2 images and indexes, and platform picks an image out of an index: point source at one of those, or remove platform to copy an index of indexes as it is."
 	case errors.Is(err, registryclient.ErrUnsupportedMediaType):
-		return "This kind of image cannot be copied."
+		return "imagesync copies OCI and Docker schema 2 images and indexes: point source at one of those."
+	}
+	if advice := commonAdvice(err); advice != "" {
+		return advice
 	}
 	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
 }
 
-// isRegistryError reports whether a registry answered with an error.
-func isRegistryError(err error) bool {
-	var re *registryclient.Error
-	return errors.As(err, &re)
+// localFault reports whether a failed push of a local image is the file's doing rather
+// than the destination's: tarball names every problem with a file by one of its
+// sentinels, and content that does not match its digest was read from the file.
+func localFault(err error) bool {
+	for _, fault := range []error{
+		tarball.ErrInvalidSource, tarball.ErrNotFound, tarball.ErrUnreadable, tarball.ErrNotLayout,
+		tarball.ErrNotTar, tarball.ErrTruncated, tarball.ErrUnsafeEntry, tarball.ErrMalformed,
+		tarball.ErrImageNotFound, tarball.ErrAmbiguous, tarball.ErrMissingBlob, errChangedSincePlan,
+		registryclient.ErrDigestMismatch, registryclient.ErrUnexpectedContentSize,
+	} {
+		if errors.Is(err, fault) {
+			return true
+		}
+	}
+	return false
 }
 
 // localNextStep tells what to do about a local image that cannot be read.
@@ -101,8 +117,8 @@ func localNextStep(err error, t target) (string, bool) {
 		return fmt.Sprintf("%s is corrupt: a layer or config does not match the digest its manifest gives. Write the archive again (docker save, skopeo copy) and apply again; no manifest was pushed.", t.local.Path), true
 	case errors.Is(err, registryclient.ErrPlatformNotFound):
 		return "Choose one of the platforms the image offers, or remove platform to push them all.", true
-	case isRegistryError(err):
-		return "", false
+	case !localFault(err):
+		return "", false // the destination failed: advise as for any copy
 	}
 	path := t.local.Path
 	switch {

@@ -180,11 +180,11 @@ func readCAs(cfg *providerConfig, attrs map[string]tftypes.Value, diags *diagnos
 		if err != nil {
 			diags.attrError("ca_cert_file", "Cannot read ca_cert_file", fmt.Sprintf("%s. Point ca_cert_file at a readable PEM file of CA certificates.", err))
 		} else if !pool.AppendCertsFromPEM(data) {
-			diags.attrError("ca_cert_file", "No certificates in ca_cert_file", fmt.Sprintf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----).", file.Value))
+			diags.attrError("ca_cert_file", "No certificates in ca_cert_file", fmt.Sprintf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----). Point ca_cert_file at the PEM file of the registry's CA.", file.Value))
 		}
 	}
 	if pem.known() && !pool.AppendCertsFromPEM([]byte(pem.Value)) {
-		diags.attrError("ca_cert_pem", "No certificates in ca_cert_pem", "ca_cert_pem holds no PEM certificate (-----BEGIN CERTIFICATE-----).")
+		diags.attrError("ca_cert_pem", "No certificates in ca_cert_pem", "ca_cert_pem holds no PEM certificate (-----BEGIN CERTIFICATE-----). Set ca_cert_pem to the PEM text of the registry's CA, for example file(\"internal-ca.pem\").")
 	}
 	cfg.roots = pool
 }

@@ -120,6 +120,18 @@ func TestTokenAuth(t *testing.T) {
 			t.Errorf("TokenRequests = %d, want 5", n)
 		}
 	})
+
+	t.Run("IssuedTokens lists the two tokens answered, not the three refusals", func(t *testing.T) {
+		issued := r.IssuedTokens()
+		if len(issued) != 2 {
+			t.Fatalf("IssuedTokens = %d tokens, want 2", len(issued))
+		}
+		for _, token := range issued {
+			if ex := send(t, bearer(t, http.MethodGet, base+"team/app/manifests/v1", token)); ex.status != http.StatusOK {
+				t.Errorf("an issued token reads the manifest: status %d", ex.status)
+			}
+		}
+	})
 }
 
 func TestTokenAnonymousPull(t *testing.T) {

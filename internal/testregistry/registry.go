@@ -99,6 +99,18 @@ func (r *Registry) TokenRequests() int {
 	return int(r.tokens.requests.Load())
 }
 
+// IssuedTokens returns every bearer token the token server has answered
+// with, in order, so a test can check that none leaked into logs or state.
+// It is empty outside token mode.
+func (r *Registry) IssuedTokens() []string {
+	if r.tokens == nil {
+		return nil
+	}
+	r.tokens.mu.Lock()
+	defer r.tokens.mu.Unlock()
+	return append([]string(nil), r.tokens.issued...)
+}
+
 // Close stops the registry and its token server and removes its storage.
 // It is safe to call more than once.
 func (r *Registry) Close() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +24,9 @@ type tokenServer struct {
 	server   *http.Server
 	realm    string
 	requests atomic.Int64
+
+	mu     sync.Mutex
+	issued []string // every token answered, for tests that look for leaks
 }
 
 // startTokenServer listens on a free loopback port and serves /token.
@@ -137,6 +141,9 @@ func (ts *tokenServer) issue(w http.ResponseWriter, fields []string, subject str
 		writeOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
 	}
+	ts.mu.Lock()
+	ts.issued = append(ts.issued, token)
+	ts.mu.Unlock()
 	answer := map[string]any{"issued_at": time.Now().UTC().Format(time.RFC3339)}
 	for _, field := range fields {
 		answer[field] = token

@@ -45,7 +45,7 @@ func (r *Resolver) fromConfig(ctx context.Context, path, host string) (Credentia
 	if c.err != nil {
 		return Credential{}, c.err
 	}
-	return lookupConfig(c.file, host)
+	return r.lookupConfig(ctx, c.file, host)
 }
 
 func loadDefaultConfig() (*configfile.ConfigFile, error) {
@@ -87,12 +87,11 @@ func loadConfig(path string, optional bool) (*configfile.ConfigFile, error) {
 
 // lookupConfig finds host's credential in cf the way the docker CLI does: credHelpers,
 // then credsStore, then auths, with Docker Hub under "https://index.docker.io/v1/".
-func lookupConfig(cf *configfile.ConfigFile, host string) (Credential, error) {
-	ac, err := cf.GetAuthConfig(host)
+func (r *Resolver) lookupConfig(ctx context.Context, cf *configfile.ConfigFile, host string) (Credential, error) {
+	cred, err := r.configCredential(ctx, cf, host)
 	if err != nil {
 		return Credential{}, fmt.Errorf("read credentials for registry %s from docker config %s: %w", host, cf.Filename, err)
 	}
-	cred := credentialOf(ac)
 	if !cred.Empty() || host != dockerHub {
 		return cred, nil
 	}
@@ -109,6 +108,26 @@ func lookupConfig(cf *configfile.ConfigFile, host string) (Credential, error) {
 		}
 	}
 	return Credential{}, nil
+}
+
+// configCredential is cf.GetAuthConfig(host), except that a credential helper runs
+// under ctx and the resolver's helper timeout, and what it prints stays out of errors.
+// With DOCKER_AUTH_CONFIG set, docker's own lookup runs: that variable answers first
+// and falls back to the helper in ways docker owns.
+func (r *Resolver) configCredential(ctx context.Context, cf *configfile.ConfigFile, host string) (Credential, error) {
+	key := host
+	if host == dockerHub {
+		key = dockerHubConfigKey
+	}
+	helper := cf.CredentialsStore
+	if h, ok := cf.CredentialHelpers[key]; ok {
+		helper = h
+	}
+	if helper == "" || os.Getenv(configfile.DockerEnvConfigKey) != "" {
+		ac, err := cf.GetAuthConfig(host)
+		return credentialOf(ac), err
+	}
+	return helperCredential(ctx, helper, key, r.helperTimeout)
 }
 
 func credentialOf(ac types.AuthConfig) Credential {

@@ -6,6 +6,16 @@ import "errors"
 // the registry needs credentials we do not have, or it rejected the ones we sent.
 var ErrUnauthorized = errors.New("unauthorized")
 
+// ErrCredentialLookup marks a credential that could not be looked up: a Docker config
+// that cannot be read, or a credential helper that failed, is missing or did not answer.
+var ErrCredentialLookup = errors.New("credential lookup failed")
+
+// lookupError is a failed credential lookup; its text is its cause's alone.
+type lookupError struct{ err error }
+
+func (e lookupError) Error() string   { return e.err.Error() }
+func (e lookupError) Unwrap() []error { return []error{e.err, ErrCredentialLookup} }
+
 // Error says which registry refused authentication and why. Its text never contains a
 // password or token.
 type Error struct {

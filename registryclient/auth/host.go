@@ -10,6 +10,10 @@ import (
 // dockerHub is the one name every Docker Hub alias resolves to.
 const dockerHub = "docker.io"
 
+// dockerHubConfigKey is the key Docker Hub's credential has in a docker config and in
+// credential helpers.
+const dockerHubConfigKey = "https://index.docker.io/v1/"
+
 // hubAliases are the names Docker Hub goes by: docker.io in image references,
 // index.docker.io in old configs, registry-1.docker.io as its API host.
 var hubAliases = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}

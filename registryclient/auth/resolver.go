@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Entry is one provider registry_auth block.
@@ -30,20 +31,26 @@ type Resolver struct {
 	configs map[string]*dockerConfig // by path; "" is the default config
 
 	creds sharedCache[string, Credential]
+
+	helperTimeout time.Duration // how long a credential helper may take to answer
 }
 
 // NewResolver returns a Resolver for the provider's registry_auth entries. The
 // environment (DOCKER_CONFIG, HOME) is read on first use, not here.
 func NewResolver(entries []Entry) *Resolver {
-	return &Resolver{entries: append([]Entry(nil), entries...), configs: map[string]*dockerConfig{}}
+	return &Resolver{entries: append([]Entry(nil), entries...), configs: map[string]*dockerConfig{}, helperTimeout: defaultHelperTimeout}
 }
 
 // Credential returns the credential for host; an empty one means anonymous.
 func (r *Resolver) Credential(ctx context.Context, host string) (Credential, error) {
 	host = NormalizeHost(host)
-	return r.creds.get(ctx, host, func(Credential) bool { return true }, func(ctx context.Context) (Credential, error) {
+	cred, err := r.creds.get(ctx, host, func(Credential) bool { return true }, func(ctx context.Context) (Credential, error) {
 		return r.resolve(ctx, host)
 	})
+	if err != nil {
+		return Credential{}, lookupError{err}
+	}
+	return cred, nil
 }
 
 func (r *Resolver) resolve(ctx context.Context, host string) (Credential, error) {
