@@ -193,9 +193,9 @@ func configurationRows(t *testing.T) []badInput {
 		{name: "a semver constraint that is not a version is reported on semver",
 			run: readData("imagesync_tags", map[string]tftypes.Value{"repository": str("ghcr.io/org/app"), "semver": str(">= banana")}), rpc: validateData, attr: "semver", names: "banana", next: "such as"},
 		{name: "parse_reference of a reference with capitals is refused on its argument",
-			run: call("parse_reference", "Alpine:3.20"), rpc: "CallFunction", attr: "argument 0", names: `"Alpine"`, next: "lowercase"},
+			run: callStep("parse_reference", "Alpine:3.20"), rpc: "CallFunction", attr: "argument 0", names: `"Alpine"`, next: "lowercase"},
 		{name: "pin with a short digest is refused on the digest argument",
-			run: call("pin", "ghcr.io/org/app", "sha256:abc"), rpc: "CallFunction", attr: "argument 1", names: "sha256:abc", next: "64 lowercase hex digits"},
+			run: callStep("pin", "ghcr.io/org/app", "sha256:abc"), rpc: "CallFunction", attr: "argument 1", names: "sha256:abc", next: "64 lowercase hex digits"},
 	}
 }
 

@@ -258,7 +258,7 @@ func readData(typeName string, attrs map[string]tftypes.Value) step {
 
 // call runs a provider function with string arguments; its error becomes the answer's
 // one diagnostic.
-func call(name string, args ...string) step {
+func callStep(name string, args ...string) step {
 	return func(t *testing.T, ctx context.Context, s *Server) answer {
 		req := &tfprotov6.CallFunctionRequest{Name: name}
 		for _, a := range args {
