@@ -59,17 +59,26 @@ demo: tools build ## Copy a generated image between repositories of a local regi
 	$(GO) run ./internal/demo -provider-dir $(BIN) -example $(CURDIR)/examples/demo
 
 CRANE_VERSION    := v0.22.1
+REGCTL_VERSION   := v0.11.7
 
-# The comparison runs registryclient and crane (a pinned tool, never imported) in fresh
-# processes between two loopback registries; BENCHMARKS.md records and explains the results.
-bench: tools $(BIN)/crane ## Copy speed, CPU and memory beside crane, and the parallel-transfers sweep
+# The comparison runs registryclient beside crane and regctl (pinned tools, never
+# imported) and skopeo (when the machine has it) in fresh processes against loopback
+# registries; BENCHMARKS.md records and explains the results. The push section builds a
+# docker-save archive of this machine's files into bin/bench/ once, and redraws
+# docs/bench/push.svg.
+bench: tools $(BIN)/crane $(BIN)/regctl ## Copy and push speed, CPU and memory beside crane, regctl and skopeo
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) build -o $(BIN)/benchcopy ./internal/benchcopy
-	$(BIN)/benchcopy -crane $(BIN)/crane -json $(BIN)/benchcopy.json
+	$(BIN)/benchcopy -crane $(BIN)/crane -regctl $(BIN)/regctl -archive $(BIN)/bench/docker-save.tar \
+		-push-chart $(CURDIR)/docs/bench/push.svg -json $(BIN)/benchcopy.json
 
 $(BIN)/crane:
 	@echo "building crane $(CRANE_VERSION) into bin/ for the benchmarks (about 10 s, once)"
 	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
+$(BIN)/regctl:
+	@echo "building regctl $(REGCTL_VERSION) into bin/ for the benchmarks (about 15 s, once)"
+	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)

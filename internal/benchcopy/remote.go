@@ -19,12 +19,15 @@ import (
 // costs a round trip (the TCP handshake; TLS would add one or two), every request waits
 // a round trip before it is forwarded, and every body streams no faster than rate, as
 // one TCP connection over a long path does. On plain loopback a copy is bound by CPU, so
-// parallel transfers cannot show what they buy against a real registry.
+// parallel transfers cannot show what they buy against a real registry. With no round
+// trip and no rate it only counts the requests and bytes that pass.
 type remote struct {
 	// Host is the "127.0.0.1:PORT" to use in image references instead of the registry's.
 	Host string
 	// requests counts what clients asked, to compare how many round trips a copy costs.
 	requests atomic.Int64
+	// uploaded counts the request body bytes clients sent.
+	uploaded atomic.Int64
 	srv      *http.Server
 	done     chan struct{}
 }
@@ -58,7 +61,7 @@ func startRemote(ctx context.Context, target string, rtt time.Duration, rate flo
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = throttle(r.Body, rate)
+			r.Body = &countingReader{ReadCloser: throttle(r.Body, rate), n: &rm.uploaded}
 		}
 		proxy.ServeHTTP(w, r)
 	})}

@@ -44,6 +44,10 @@ type suiteConfig struct {
 	streamRate float64 // bytes a second per body through a remote; 0 for no limit
 	jsonOut    string
 	storage    string
+	// The push section's archive, peers, runs and chart.
+	archive, regctl, skopeo string
+	pushRuns                int
+	pushChart               string
 }
 
 // suite holds the registries and images every section copies between.
@@ -60,8 +64,8 @@ type suite struct {
 // sections need and runs the sections, printing a Markdown table after each.
 func runSuite(ctx context.Context, cfg suiteConfig) error {
 	for _, name := range cfg.sections {
-		if !slices.Contains([]string{"copy", "memory", "sweep"}, name) {
-			return fmt.Errorf("unknown section %q: want copy, memory or sweep", name)
+		if !slices.Contains([]string{"copy", "memory", "sweep", "push"}, name) {
+			return fmt.Errorf("unknown section %q: want copy, memory, sweep or push", name)
 		}
 	}
 	if _, err := exec.LookPath(cfg.crane); err != nil {
@@ -114,6 +118,8 @@ func runSuite(ctx context.Context, cfg suiteConfig) error {
 			err = s.memorySection(ctx)
 		case "sweep":
 			err = s.sweepSection(ctx)
+		case "push":
+			err = s.pushSection(ctx)
 		}
 		if err != nil {
 			return errors.Join(err, s.writeJSON())
