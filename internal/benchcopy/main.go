@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,7 +27,7 @@ func main() {
 	parallel := flag.Int("parallel", 0, "copy mode: WithParallelTransfers; 0 keeps the client's default")
 	crane := flag.String("crane", "bin/crane", "suite: the crane executable to compare with")
 	runs := flag.Int("runs", 3, "suite: runs per measurement; tables show the median")
-	sections := flag.String("sections", "copy,memory,sweep,push", "suite: comma-separated sections to run (copy, memory, sweep, push)")
+	sections := flag.String("sections", "copy,memory,sweep,push,scale", "suite: comma-separated sections to run (copy, memory, sweep, push, scale)")
 	rtt := flag.Duration("rtt", 20*time.Millisecond, "suite: round trip the simulated remote registries add to every request and new connection")
 	streamRate := flag.Float64("stream-rate", 32, "suite: MiB/s one HTTP body may stream through a simulated remote registry; 0 for no limit")
 	jsonOut := flag.String("json", "", "suite: also write every sample as JSON to this file")
@@ -39,7 +40,19 @@ func main() {
 	skopeo := flag.String("skopeo", "skopeo", "suite: the skopeo executable to compare pushes with; skipped when missing")
 	pushRuns := flag.Int("push-runs", 5, "suite: runs of every push (cold and warm) per tool")
 	pushChart := flag.String("push-chart", "docs/bench/push.svg", "suite: write the push section's chart (SVG) here; empty for none")
+	terraform := flag.String("terraform", "terraform", "suite: the Terraform CLI the scale section plans with")
+	providerDir := flag.String("provider-dir", "bin", "suite: the directory holding terraform-provider-imagesync, for the scale section")
+	scaleSizes := flag.String("scale-sizes", "100,1000", "suite: comma-separated numbers of resources the scale section plans")
 	flag.Parse()
+	var sizes []int
+	for _, f := range strings.Split(*scaleSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "benchcopy: -scale-sizes: %q is not a number of resources\n", f)
+			os.Exit(2)
+		}
+		sizes = append(sizes, n)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -51,18 +64,21 @@ func main() {
 		err = pushOnce(ctx, pushConfig{archive: *archive, dst: *dst, compressedIn: *compressedIn, compressedOut: *compressedOut, cpuProfile: *cpuProfile}, os.Stdout)
 	case "suite":
 		err = runSuite(ctx, suiteConfig{
-			crane:      *crane,
-			runs:       max(*runs, 1),
-			sections:   strings.Split(*sections, ","),
-			rtt:        *rtt,
-			streamRate: *streamRate * (1 << 20),
-			jsonOut:    *jsonOut,
-			storage:    *storage,
-			archive:    *archive,
-			regctl:     *regctl,
-			skopeo:     *skopeo,
-			pushRuns:   max(*pushRuns, 1),
-			pushChart:  *pushChart,
+			crane:       *crane,
+			runs:        max(*runs, 1),
+			sections:    strings.Split(*sections, ","),
+			rtt:         *rtt,
+			streamRate:  *streamRate * (1 << 20),
+			jsonOut:     *jsonOut,
+			storage:     *storage,
+			archive:     *archive,
+			regctl:      *regctl,
+			skopeo:      *skopeo,
+			pushRuns:    max(*pushRuns, 1),
+			pushChart:   *pushChart,
+			terraform:   *terraform,
+			providerDir: *providerDir,
+			scaleSizes:  sizes,
 		})
 	default:
 		err = errors.New("unknown -mode " + *mode + ": want suite, copy or push")

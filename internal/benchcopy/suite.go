@@ -48,6 +48,9 @@ type suiteConfig struct {
 	archive, regctl, skopeo string
 	pushRuns                int
 	pushChart               string
+	// The scale section's CLI and the directory holding the provider binary.
+	terraform, providerDir string
+	scaleSizes             []int // resources per plan
 }
 
 // suite holds the registries and images every section copies between.
@@ -57,15 +60,17 @@ type suite struct {
 	src, dst *testregistry.Registry
 	digests  map[string]string // workload ID → source manifest digest
 	samples  []sample
-	out      io.Writer
+	// scaleSamples are the scale section's terraform runs.
+	scaleSamples []scaleSample
+	out          io.Writer
 }
 
 // runSuite starts a source and a destination registry, pushes the images the chosen
 // sections need and runs the sections, printing a Markdown table after each.
 func runSuite(ctx context.Context, cfg suiteConfig) error {
 	for _, name := range cfg.sections {
-		if !slices.Contains([]string{"copy", "memory", "sweep", "push"}, name) {
-			return fmt.Errorf("unknown section %q: want copy, memory, sweep or push", name)
+		if !slices.Contains([]string{"copy", "memory", "sweep", "push", "scale"}, name) {
+			return fmt.Errorf("unknown section %q: want copy, memory, sweep, push or scale", name)
 		}
 	}
 	if _, err := exec.LookPath(cfg.crane); err != nil {
@@ -120,6 +125,8 @@ func runSuite(ctx context.Context, cfg suiteConfig) error {
 			err = s.sweepSection(ctx)
 		case "push":
 			err = s.pushSection(ctx)
+		case "scale":
+			err = s.scaleSection(ctx)
 		}
 		if err != nil {
 			return errors.Join(err, s.writeJSON())
@@ -385,5 +392,14 @@ func (s *suite) writeJSON() error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(s.cfg.jsonOut, data, 0o644)
+	if err := os.WriteFile(s.cfg.jsonOut, data, 0o644); err != nil {
+		return err
+	}
+	if len(s.scaleSamples) == 0 {
+		return nil
+	}
+	if data, err = json.MarshalIndent(s.scaleSamples, "", "  "); err != nil {
+		return err
+	}
+	return os.WriteFile(strings.TrimSuffix(s.cfg.jsonOut, ".json")+"-scale.json", data, 0o644)
 }
