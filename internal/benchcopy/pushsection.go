@@ -183,7 +183,7 @@ func toolVersion(name, path string) string {
 	if err != nil {
 		return "(version unknown)"
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), name+" version ") // skopeo says "skopeo version 1.9.3"
 }
 
 // printPush prints the push table, the ratios the target is set in, and what the warm
