@@ -15,23 +15,44 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 )
 
 func main() {
-	mode := flag.String("mode", "suite", "suite: run the benchmarks; copy: copy -src to -dst once and print a JSON report (what the suite runs as our client)")
+	mode := flag.String("mode", "suite", "suite: run the benchmarks; copy: copy -src to -dst once, push: push -archive to -dst once, each printing a JSON report (what the suite runs as our client)")
 	src := flag.String("src", "", "copy mode: source image reference")
 	dst := flag.String("dst", "", "copy mode: destination image reference")
 	parallel := flag.Int("parallel", 0, "copy mode: WithParallelTransfers; 0 keeps the client's default")
 	crane := flag.String("crane", "bin/crane", "suite: the crane executable to compare with")
 	runs := flag.Int("runs", 3, "suite: runs per measurement; tables show the median")
-	sections := flag.String("sections", "copy,memory,sweep", "suite: comma-separated sections to run (copy, memory, sweep)")
+	sections := flag.String("sections", "copy,memory,sweep,push,scale", "suite: comma-separated sections to run (copy, memory, sweep, push, scale)")
 	rtt := flag.Duration("rtt", 20*time.Millisecond, "suite: round trip the simulated remote registries add to every request and new connection")
 	streamRate := flag.Float64("stream-rate", 32, "suite: MiB/s one HTTP body may stream through a simulated remote registry; 0 for no limit")
 	jsonOut := flag.String("json", "", "suite: also write every sample as JSON to this file")
 	storage := flag.String("storage", defaultStorage(), "suite: directory for the registries' storage; a tmpfs keeps disk writeback out of the timings")
+	archive := flag.String("archive", "bin/bench/docker-save.tar", "push: the docker-save archive to push; the suite builds it there from this machine's files when it is missing")
+	compressedIn := flag.String("compressed-in", "", "push mode: JSON file of the compressions an earlier push made (the provider's private state)")
+	compressedOut := flag.String("compressed-out", "", "push mode: write this push's compressions to this JSON file")
+	cpuProfile := flag.String("cpuprofile", "", "push mode: write a CPU profile to this file")
+	regctl := flag.String("regctl", "bin/regctl", "suite: the regctl executable to compare pushes with; skipped when missing")
+	skopeo := flag.String("skopeo", "skopeo", "suite: the skopeo executable to compare pushes with; skipped when missing")
+	pushRuns := flag.Int("push-runs", 5, "suite: runs of every push (cold and warm) per tool")
+	pushChart := flag.String("push-chart", "docs/bench/push.svg", "suite: write the push section's chart (SVG) here; empty for none")
+	terraform := flag.String("terraform", "terraform", "suite: the Terraform CLI the scale section plans with")
+	providerDir := flag.String("provider-dir", "bin", "suite: the directory holding terraform-provider-imagesync, for the scale section")
+	scaleSizes := flag.String("scale-sizes", "100,1000", "suite: comma-separated numbers of resources the scale section plans")
 	flag.Parse()
+	var sizes []int
+	for _, f := range strings.Split(*scaleSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "benchcopy: -scale-sizes: %q is not a number of resources\n", f)
+			os.Exit(2)
+		}
+		sizes = append(sizes, n)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -39,18 +60,28 @@ func main() {
 	switch *mode {
 	case "copy":
 		err = copyOnce(ctx, *src, *dst, *parallel)
+	case "push":
+		err = pushOnce(ctx, pushConfig{archive: *archive, dst: *dst, compressedIn: *compressedIn, compressedOut: *compressedOut, cpuProfile: *cpuProfile}, os.Stdout)
 	case "suite":
 		err = runSuite(ctx, suiteConfig{
-			crane:      *crane,
-			runs:       max(*runs, 1),
-			sections:   strings.Split(*sections, ","),
-			rtt:        *rtt,
-			streamRate: *streamRate * (1 << 20),
-			jsonOut:    *jsonOut,
-			storage:    *storage,
+			crane:       *crane,
+			runs:        max(*runs, 1),
+			sections:    strings.Split(*sections, ","),
+			rtt:         *rtt,
+			streamRate:  *streamRate * (1 << 20),
+			jsonOut:     *jsonOut,
+			storage:     *storage,
+			archive:     *archive,
+			regctl:      *regctl,
+			skopeo:      *skopeo,
+			pushRuns:    max(*pushRuns, 1),
+			pushChart:   *pushChart,
+			terraform:   *terraform,
+			providerDir: *providerDir,
+			scaleSizes:  sizes,
 		})
 	default:
-		err = errors.New("unknown -mode " + *mode + ": want suite or copy")
+		err = errors.New("unknown -mode " + *mode + ": want suite, copy or push")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcopy:", err)

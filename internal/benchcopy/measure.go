@@ -41,8 +41,15 @@ type sample struct {
 	UserSeconds float64 `json:"user_seconds"`
 	SysSeconds  float64 `json:"sys_seconds"`
 	MaxRSSBytes int64   `json:"max_rss_bytes"`
-	// Requests is how many HTTP requests reached the simulated remote registries.
+	// Requests is how many HTTP requests reached the simulated remote registries, or
+	// the counting proxy in front of the push destination.
 	Requests int64 `json:"requests,omitempty"`
+	// UploadedBytes is the request bodies a push sent to its destination.
+	UploadedBytes int64 `json:"uploaded_bytes,omitempty"`
+	// LayerBytesRead is the layer content imagesync read, and so compressed, in a push.
+	LayerBytesRead int64 `json:"layer_bytes_read,omitempty"`
+	// Digest is the manifest the destination tag holds after a push.
+	Digest string `json:"digest,omitempty"`
 }
 
 // copyJob is one copy to run and measure.
@@ -86,30 +93,22 @@ func (r *runner) measure(ctx context.Context, job copyJob) (sample, error) {
 		return sample{}, fmt.Errorf("unknown client %q", job.client)
 	}
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+r.dockerConfig)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
+	m, err := runMeasured(cmd)
 	if err != nil {
-		return sample{}, fmt.Errorf("%s copy %s to %s: %w\n%s", job.client, job.src, job.dst, err, strings.TrimSpace(stderr.String()))
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return sample{}, fmt.Errorf("%s: no rusage for the child", job.client)
+		return sample{}, fmt.Errorf("%s copy %s to %s: %w", job.client, job.src, job.dst, err)
 	}
 	s := sample{
 		Client:      job.client,
 		Parallel:    job.parallel,
-		WallSeconds: wall.Seconds(),
-		UserSeconds: time.Duration(ru.Utime.Nano()).Seconds(),
-		SysSeconds:  time.Duration(ru.Stime.Nano()).Seconds(),
-		MaxRSSBytes: ru.Maxrss << 10, // Linux counts KiB
+		WallSeconds: m.wall.Seconds(),
+		UserSeconds: m.user.Seconds(),
+		SysSeconds:  m.sys.Seconds(),
+		MaxRSSBytes: m.maxRSS,
 	}
 	if job.client == imagesync {
 		var rep copyReport
-		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-			return sample{}, fmt.Errorf("read the report of copy %s: %w: %q", job.dst, err, stdout.String())
+		if err := json.Unmarshal(m.stdout.Bytes(), &rep); err != nil {
+			return sample{}, fmt.Errorf("read the report of copy %s: %w: %q", job.dst, err, m.stdout.String())
 		}
 		s.CopySeconds = rep.WallSeconds
 	}
@@ -121,6 +120,35 @@ func (r *runner) measure(ctx context.Context, job copyJob) (sample, error) {
 		return sample{}, fmt.Errorf("%s copy to %s: destination holds %s, source %s", job.client, job.dst, got, job.want)
 	}
 	return s, nil
+}
+
+// measured is what a child process cost, from the harness's clock and its rusage.
+type measured struct {
+	wall, user, sys time.Duration
+	maxRSS          int64 // bytes
+	stdout          bytes.Buffer
+}
+
+// runMeasured runs cmd to its end and measures it: wall time from start to exit, CPU
+// and peak RSS from wait4's rusage. A failed command's error carries its stderr.
+func runMeasured(cmd *exec.Cmd) (*measured, error) {
+	m := &measured{}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &m.stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	m.wall = time.Since(start)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, strings.TrimSpace(stderr.String()))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return nil, fmt.Errorf("no rusage for %s", cmd.Path)
+	}
+	m.user = time.Duration(ru.Utime.Nano())
+	m.sys = time.Duration(ru.Stime.Nano())
+	m.maxRSS = ru.Maxrss << 10 // Linux counts KiB
+	return m, nil
 }
 
 // median is the middle of xs (the mean of the two middle ones for an even count).

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,14 +21,20 @@ import (
 // costs a round trip (the TCP handshake; TLS would add one or two), every request waits
 // a round trip before it is forwarded, and every body streams no faster than rate, as
 // one TCP connection over a long path does. On plain loopback a copy is bound by CPU, so
-// parallel transfers cannot show what they buy against a real registry.
+// parallel transfers cannot show what they buy against a real registry. With no round
+// trip and no rate it only counts the requests and bytes that pass.
 type remote struct {
 	// Host is the "127.0.0.1:PORT" to use in image references instead of the registry's.
 	Host string
 	// requests counts what clients asked, to compare how many round trips a copy costs.
 	requests atomic.Int64
-	srv      *http.Server
-	done     chan struct{}
+	// uploaded counts the request body bytes clients sent.
+	uploaded atomic.Int64
+	// byKind counts requests by method and endpoint ("HEAD manifest") since resetKinds.
+	mu     sync.Mutex
+	byKind map[string]int
+	srv    *http.Server
+	done   chan struct{}
 }
 
 // startRemote puts a remote in front of the registry at target.
@@ -54,19 +62,78 @@ func startRemote(ctx context.Context, target string, rtt time.Duration, rate flo
 	rm := &remote{Host: ln.Addr().String(), done: make(chan struct{})}
 	rm.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rm.requests.Add(1)
+		rm.count(r.Method + " " + endpoint(r.URL.Path))
 		if !sleep(r.Context(), rtt) {
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = throttle(r.Body, rate)
+			r.Body = &countingReader{ReadCloser: throttle(r.Body, rate), n: &rm.uploaded}
 		}
-		proxy.ServeHTTP(w, r)
+		sw := &statusWriter{ResponseWriter: w}
+		proxy.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized {
+			rm.count("answered 401")
+		}
 	})}
 	go func() {
 		defer close(rm.done)
 		_ = rm.srv.Serve(&handshakeListener{Listener: ln, rtt: rtt})
 	}()
 	return rm, nil
+}
+
+func (rm *remote) count(kind string) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.byKind == nil {
+		rm.byKind = map[string]int{}
+	}
+	rm.byKind[kind]++
+}
+
+// resetKinds starts counting requests by kind anew.
+func (rm *remote) resetKinds() {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	rm.byKind = nil
+}
+
+// kinds returns the requests counted by kind since resetKinds.
+func (rm *remote) kinds() map[string]int {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return maps.Clone(rm.byKind)
+}
+
+// statusWriter remembers the status the registry answered, to count challenges.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets the proxy flush the response through http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// endpoint names the registry API a request path belongs to.
+func endpoint(path string) string {
+	switch {
+	case path == "/v2/" || path == "/v2":
+		return "ping"
+	case strings.Contains(path, "/manifests/"):
+		return "manifest"
+	case strings.Contains(path, "/blobs/uploads"):
+		return "upload"
+	case strings.Contains(path, "/blobs/"):
+		return "blob"
+	case strings.HasSuffix(path, "/tags/list"):
+		return "tags"
+	}
+	return "other"
 }
 
 // Close stops the proxy and drops its connections.

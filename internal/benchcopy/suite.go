@@ -44,6 +44,13 @@ type suiteConfig struct {
 	streamRate float64 // bytes a second per body through a remote; 0 for no limit
 	jsonOut    string
 	storage    string
+	// The push section's archive, peers, runs and chart.
+	archive, regctl, skopeo string
+	pushRuns                int
+	pushChart               string
+	// The scale section's CLI and the directory holding the provider binary.
+	terraform, providerDir string
+	scaleSizes             []int // resources per plan
 }
 
 // suite holds the registries and images every section copies between.
@@ -53,15 +60,17 @@ type suite struct {
 	src, dst *testregistry.Registry
 	digests  map[string]string // workload ID → source manifest digest
 	samples  []sample
-	out      io.Writer
+	// scaleSamples are the scale section's terraform runs.
+	scaleSamples []scaleSample
+	out          io.Writer
 }
 
 // runSuite starts a source and a destination registry, pushes the images the chosen
 // sections need and runs the sections, printing a Markdown table after each.
 func runSuite(ctx context.Context, cfg suiteConfig) error {
 	for _, name := range cfg.sections {
-		if !slices.Contains([]string{"copy", "memory", "sweep"}, name) {
-			return fmt.Errorf("unknown section %q: want copy, memory or sweep", name)
+		if !slices.Contains([]string{"copy", "memory", "sweep", "push", "scale"}, name) {
+			return fmt.Errorf("unknown section %q: want copy, memory, sweep, push or scale", name)
 		}
 	}
 	if _, err := exec.LookPath(cfg.crane); err != nil {
@@ -114,6 +123,10 @@ func runSuite(ctx context.Context, cfg suiteConfig) error {
 			err = s.memorySection(ctx)
 		case "sweep":
 			err = s.sweepSection(ctx)
+		case "push":
+			err = s.pushSection(ctx)
+		case "scale":
+			err = s.scaleSection(ctx)
 		}
 		if err != nil {
 			return errors.Join(err, s.writeJSON())
@@ -379,5 +392,14 @@ func (s *suite) writeJSON() error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(s.cfg.jsonOut, data, 0o644)
+	if err := os.WriteFile(s.cfg.jsonOut, data, 0o644); err != nil {
+		return err
+	}
+	if len(s.scaleSamples) == 0 {
+		return nil
+	}
+	if data, err = json.MarshalIndent(s.scaleSamples, "", "  "); err != nil {
+		return err
+	}
+	return os.WriteFile(strings.TrimSuffix(s.cfg.jsonOut, ".json")+"-scale.json", data, 0o644)
 }
