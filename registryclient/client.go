@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type Client struct {
 	backoffBase           time.Duration
 	chunkSize             int64         // blobs larger than this go in chunks of this size
 	transfers             chan struct{} // bounds concurrent blob transfers across the whole run
+	compressors           chan struct{} // bounds layers compressed at once: one per core is enough
+	gzipWriters           sync.Pool     // *pgzip.Writer, reused from layer to layer
 	allowNondistributable bool
 	userAgent             string
 
@@ -138,6 +141,7 @@ func New(opts ...Option) *Client {
 		backoffBase:           cfg.backoffBase,
 		chunkSize:             cfg.chunkSize,
 		transfers:             make(chan struct{}, cfg.parallel),
+		compressors:           make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		allowNondistributable: cfg.allowNondistributable,
 		userAgent:             cfg.userAgent,
 		logf:                  cfg.logger,

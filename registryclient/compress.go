@@ -148,6 +148,14 @@ func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispe
 			return ocispec.Descriptor{}, err
 		}
 		defer release()
+		// Compressing is CPU-bound: more layers at once than cores only adds memory
+		// (each compressor holds its blocks in flight).
+		select {
+		case w.c.compressors <- struct{}{}:
+			defer func() { <-w.c.compressors }()
+		case <-ctx.Done():
+			return ocispec.Descriptor{}, ctx.Err()
+		}
 		for attempt := 0; ; attempt++ {
 			c, err := w.c.pushCompressed(ctx, w.src, dst, layer)
 			if err == nil || attempt >= w.c.maxRetries || !temporary(err) && !errors.Is(err, errBodyConsumed) {
@@ -177,7 +185,7 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 		c.cancel(ctx, u)
 		return ocispec.Descriptor{}, err
 	}
-	z := startCompressing(raw, layer.Digest.Algorithm())
+	z := startCompressing(raw, layer.Digest.Algorithm(), &c.gzipWriters)
 	sent := false
 	resp, err := c.do(ctx, &request{
 		method: http.MethodPatch,

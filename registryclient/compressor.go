@@ -4,6 +4,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"sync"
 
 	"github.com/klauspost/pgzip"
 	"github.com/opencontainers/go-digest"
@@ -20,7 +21,7 @@ import (
 const (
 	gzipLevel     = 1
 	gzipBlockSize = 1 << 20
-	gzipBlocks    = 2 // in flight per layer: memory is about 2 × 2 × block size per layer
+	gzipBlocks    = 1 // in flight per layer besides the one being filled: memory is about 3 × block size per layer
 )
 
 // errUploadStopped means the upload ended before the whole layer was compressed.
@@ -36,15 +37,27 @@ type compressor struct {
 	done chan error
 }
 
-func startCompressing(raw io.ReadCloser, alg digest.Algorithm) *compressor {
+// startCompressing compresses raw with a writer from pool (reused across layers: a
+// new writer per layer leaves its block buffers behind as garbage, and memory grew with
+// the number of layers).
+func startCompressing(raw io.ReadCloser, alg digest.Algorithm, pool *sync.Pool) *compressor {
 	pr, pw := io.Pipe()
 	z := &compressor{PipeReader: pr, raw: raw, hash: alg.Hash(), done: make(chan error, 1)}
 	go func() {
-		zw, _ := pgzip.NewWriterLevel(io.MultiWriter(pw, z.hash, (*counter)(&z.size)), gzipLevel)
+		out := io.MultiWriter(pw, z.hash, (*counter)(&z.size))
+		zw, ok := pool.Get().(*pgzip.Writer)
+		if ok {
+			zw.Reset(out)
+		} else {
+			zw, _ = pgzip.NewWriterLevel(out, gzipLevel) // a valid constant level: it cannot fail
+		}
 		_ = zw.SetConcurrency(gzipBlockSize, gzipBlocks) // valid constants: it cannot fail
 		_, err := io.Copy(zw, raw)
 		if cerr := zw.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			pool.Put(zw)
 		}
 		pw.CloseWithError(err)
 		z.done <- err
