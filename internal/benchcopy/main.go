@@ -33,6 +33,7 @@ func main() {
 	jsonOut := flag.String("json", "", "suite: also write every sample as JSON to this file")
 	storage := flag.String("storage", defaultStorage(), "suite: directory for the registries' storage; a tmpfs keeps disk writeback out of the timings")
 	archive := flag.String("archive", "bin/bench/docker-save.tar", "push: the docker-save archive to push; the suite builds it there from this machine's files when it is missing")
+	uncompressed := flag.Bool("uncompressed", false, "push mode: push the layers as they are (compression = \"none\")")
 	compressedIn := flag.String("compressed-in", "", "push mode: JSON file of the compressions an earlier push made (the provider's private state)")
 	compressedOut := flag.String("compressed-out", "", "push mode: write this push's compressions to this JSON file")
 	cpuProfile := flag.String("cpuprofile", "", "push mode: write a CPU profile to this file")
@@ -61,7 +62,7 @@ func main() {
 	case "copy":
 		err = copyOnce(ctx, *src, *dst, *parallel)
 	case "push":
-		err = pushOnce(ctx, pushConfig{archive: *archive, dst: *dst, compressedIn: *compressedIn, compressedOut: *compressedOut, cpuProfile: *cpuProfile}, os.Stdout)
+		err = pushOnce(ctx, pushConfig{archive: *archive, dst: *dst, compressedIn: *compressedIn, compressedOut: *compressedOut, cpuProfile: *cpuProfile, uncompressed: *uncompressed}, os.Stdout)
 	case "suite":
 		err = runSuite(ctx, suiteConfig{
 			crane:       *crane,

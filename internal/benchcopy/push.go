@@ -28,6 +28,8 @@ type pushConfig struct {
 	// them in private state; compressedOut receives this push's.
 	compressedIn, compressedOut string
 	cpuProfile                  string
+	// uncompressed pushes the layers as they are, as compression = "none" does.
+	uncompressed bool
 }
 
 // pushReport is what one push in -mode=push prints.
@@ -88,7 +90,7 @@ func pushOnce(ctx context.Context, cfg pushConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := registryclient.New().CopyFrom(ctx, src, root, dst, registryclient.CopyOptions{Compress: true, Compressed: known})
+	res, err := registryclient.New().CopyFrom(ctx, src, root, dst, registryclient.CopyOptions{Compress: !cfg.uncompressed, Compressed: known})
 	if err != nil {
 		return err
 	}
