@@ -62,7 +62,7 @@ endif
 test: export IMAGESYNC_REQUIRE_TOOLS := 1
 test: vet unit race fuzz-short acceptance docs-check examples-check ## Every test: vet, unit, integration, race, fuzz, acceptance under both CLIs, docs and examples
 
-demo: $(BIN)/registry $(CLI_DEP) build ## Copy a generated image between repositories of a local registry with terraform apply
+demo: $(BIN)/registry $(CLI_DEP) build ## Mirror an image and push a docker-save archive into a local registry with terraform apply, then follow a moved tag
 	$(GO) run ./internal/demo -provider-dir $(BIN) -example $(CURDIR)/examples/demo
 
 CRANE_VERSION    := v0.22.1
@@ -85,7 +85,6 @@ $(BIN)/crane:
 	@echo "building crane $(CRANE_VERSION) into bin/ for the benchmarks (about 10 s, once)"
 	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
-<<<<<<< HEAD
 TFPLUGINDOCS_VERSION := v0.25.0
 DEV_CLI_CONFIG       := $(BIN)/dev-overrides.tfrc
 # Examples that cannot be validated offline (none today).
@@ -141,11 +140,10 @@ examples-check: build $(CLI_DEP) ## Validate every example against the provider 
 $(BIN)/tfplugindocs:
 	@echo "building tfplugindocs $(TFPLUGINDOCS_VERSION) into bin/ for the docs (about 30 s, once)"
 	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$(TFPLUGINDOCS_VERSION)
-=======
+
 $(BIN)/regctl:
 	@echo "building regctl $(REGCTL_VERSION) into bin/ for the benchmarks (about 15 s, once)"
 	cd "$${TMPDIR:-/tmp}" && GOFLAGS=-mod=mod GOBIN=$(BIN) $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
->>>>>>> bench
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)
