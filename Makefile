@@ -72,13 +72,13 @@ REGCTL_VERSION   := v0.11.7
 # imported) and skopeo (when the machine has it) in fresh processes against loopback
 # registries; BENCHMARKS.md records and explains the results. The push section builds a
 # docker-save archive of this machine's files into bin/bench/ once, and redraws
-# docs/bench/push.svg.
+# BENCHMARKS-push.svg.
 # The scale section plans 100 and 1,000 resources with Terraform (OpenTofu without it).
 bench: tools build $(BIN)/crane $(BIN)/regctl ## Copy and push speed, CPU and memory beside crane, regctl and skopeo; plans at scale
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) build -o $(BIN)/benchcopy ./internal/benchcopy
 	$(BIN)/benchcopy -crane $(BIN)/crane -regctl $(BIN)/regctl -archive $(BIN)/bench/docker-save.tar \
-		-push-chart $(CURDIR)/docs/bench/push.svg -terraform $(or $(TERRAFORM),$(BIN)/tofu) -provider-dir $(BIN) \
+		-push-chart $(CURDIR)/BENCHMARKS-push.svg -terraform $(or $(TERRAFORM),$(BIN)/tofu) -provider-dir $(BIN) \
 		-json $(BIN)/benchcopy.json
 
 $(BIN)/crane:

@@ -40,7 +40,7 @@ func main() {
 	regctl := flag.String("regctl", "bin/regctl", "suite: the regctl executable to compare pushes with; skipped when missing")
 	skopeo := flag.String("skopeo", "skopeo", "suite: the skopeo executable to compare pushes with; skipped when missing")
 	pushRuns := flag.Int("push-runs", 5, "suite: runs of every push (cold and warm) per tool")
-	pushChart := flag.String("push-chart", "docs/bench/push.svg", "suite: write the push section's chart (SVG) here; empty for none")
+	pushChart := flag.String("push-chart", "BENCHMARKS-push.svg", "suite: write the push section's chart (SVG) here; empty for none")
 	terraform := flag.String("terraform", "terraform", "suite: the Terraform CLI the scale section plans with")
 	providerDir := flag.String("provider-dir", "bin", "suite: the directory holding terraform-provider-imagesync, for the scale section")
 	scaleSizes := flag.String("scale-sizes", "100,1000", "suite: comma-separated numbers of resources the scale section plans")
