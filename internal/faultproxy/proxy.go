@@ -24,6 +24,12 @@ type Options struct {
 	// Faults are the kinds drawn from, each equally likely among those that can
 	// happen to the request; nil means All.
 	Faults []Fault
+	// Match, when set, limits faults to requests whose path contains it ("/blobs/sha256:"
+	// for blob reads, "/blobs/uploads/" for upload sessions).
+	Match string
+	// MaxFaults, when above 0, is how many faults the proxy injects before it forwards
+	// everything faithfully: a fault that clears.
+	MaxFaults int
 	// RetryAfter is the Retry-After of a 429, in seconds; 0 means 1.
 	RetryAfter int
 	// StallFor is how long a stalled body or a registry that stopped answering stays
@@ -51,6 +57,7 @@ type Proxy struct {
 	rng      *rand.Rand
 	down     bool
 	requests int
+	drawn    int // faults decided on, for MaxFaults
 	injected map[Fault]int
 }
 
@@ -183,7 +190,10 @@ func (p *Proxy) decide(r *http.Request) (decision, bool) {
 	if p.down {
 		return decision{}, true
 	}
-	if p.rng.Float64() >= p.opts.Rate {
+	if p.rng.Float64() >= p.opts.Rate || !strings.Contains(r.URL.Path, p.opts.Match) {
+		return decision{}, false
+	}
+	if p.opts.MaxFaults > 0 && p.drawn >= p.opts.MaxFaults {
 		return decision{}, false
 	}
 	var possible []Fault
@@ -195,6 +205,7 @@ func (p *Proxy) decide(r *http.Request) (decision, bool) {
 	if len(possible) == 0 {
 		return decision{}, false
 	}
+	p.drawn++
 	return decision{fault: possible[p.rng.IntN(len(possible))], at: p.rng.Float64()}, false
 }
 

@@ -239,3 +239,24 @@ func TestItStaysOnLoopbackAndStopsByItself(t *testing.T) {
 		t.Error("the proxy still answers after its lifetime")
 	}
 }
+
+func TestMatchAndMaxFaults(t *testing.T) {
+	backend := newBlobServer(t)
+	p := StartT(t, strings.TrimPrefix(backend.URL, "http://"), Options{Rate: 1, Faults: []Fault{Status503}, Match: "/blobs/", MaxFaults: 2})
+	var statuses []int
+	for _, path := range []string{"/v2/", "/v2/app/blobs/a", "/v2/app/manifests/v1", "/v2/app/blobs/b", "/v2/app/blobs/c"} {
+		resp, err := http.Get("http://" + p.Host + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	want := []int{200, 503, 200, 503, 200}
+	for i := range want {
+		if statuses[i] != want[i] {
+			t.Fatalf("statuses %v, want %v: only blob paths, and only two of them", statuses, want)
+		}
+	}
+}
