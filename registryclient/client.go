@@ -30,6 +30,7 @@ type Client struct {
 
 	maxRetries            int
 	backoffBase           time.Duration
+	idleTimeout           time.Duration // a body that moves no bytes this long is dropped
 	chunkSize             int64         // blobs larger than this go in chunks of this size
 	transfers             chan struct{} // bounds concurrent blob transfers across the whole run
 	allowNondistributable bool
@@ -56,11 +57,14 @@ type config struct {
 	allowNondistributable bool
 	userAgent             string
 	backoffBase           time.Duration
+	idleTimeout           time.Duration
+	responseTimeout       time.Duration
 	chunkSize             int64
 	logger                Logger
 }
 
-// DefaultMaxRetries is how often a request that is safe to repeat is retried.
+// DefaultMaxRetries is how often a failed operation (a request, or the transfer of
+// one blob) is tried again when trying again may help.
 const DefaultMaxRetries = 5
 
 // DefaultParallelTransfers is how many blobs move at once.
@@ -81,7 +85,8 @@ func WithRootCAs(pool *x509.CertPool) Option {
 	return func(c *config) { c.rootCAs = pool }
 }
 
-// WithMaxRetries sets how often a request that is safe to repeat is retried.
+// WithMaxRetries sets how often a failed operation (a request, or the transfer of one
+// blob) is tried again when trying again may help.
 func WithMaxRetries(n int) Option {
 	return func(c *config) { c.maxRetries = n }
 }
@@ -117,9 +122,18 @@ func withBackoffBase(d time.Duration) Option {
 	return func(c *config) { c.backoffBase = d }
 }
 
+// withTimeouts shortens, in tests, how long a body may stall (idle) and how long a
+// registry may take to start answering (response) before the connection is dropped.
+func withTimeouts(idle, response time.Duration) Option {
+	return func(c *config) { c.idleTimeout, c.responseTimeout = idle, response }
+}
+
 // New returns a Client.
 func New(opts ...Option) *Client {
-	cfg := config{maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond, chunkSize: DefaultChunkSize}
+	cfg := config{
+		maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond,
+		idleTimeout: DefaultIdleTimeout, responseTimeout: DefaultResponseTimeout, chunkSize: DefaultChunkSize,
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -136,6 +150,7 @@ func New(opts ...Option) *Client {
 		insecureHosts:         map[string]bool{},
 		maxRetries:            max(cfg.maxRetries, 0),
 		backoffBase:           cfg.backoffBase,
+		idleTimeout:           cfg.idleTimeout,
 		chunkSize:             cfg.chunkSize,
 		transfers:             make(chan struct{}, cfg.parallel),
 		allowNondistributable: cfg.allowNondistributable,
@@ -150,8 +165,8 @@ func New(opts ...Option) *Client {
 	}
 	c.http = &http.Client{
 		Transport: hostTransport{
-			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
-			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // only for hosts listed in insecure_registries
+			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}, cfg.responseTimeout),
+			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}, cfg.responseTimeout), //nolint:gosec // only for hosts listed in insecure_registries
 			skipVerify: c.skipVerify,
 		},
 		// Blob GETs are redirected to object storage; the registry's credentials must never
@@ -183,7 +198,7 @@ func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.verified.RoundTrip(req)
 }
 
-func newTransport(tlsConfig *tls.Config) *http.Transport {
+func newTransport(tlsConfig *tls.Config, responseTimeout time.Duration) *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -193,7 +208,7 @@ func newTransport(tlsConfig *tls.Config) *http.Transport {
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Minute,
+		ResponseHeaderTimeout: responseTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 }
