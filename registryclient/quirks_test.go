@@ -179,6 +179,26 @@ func TestChunkedUpload(t *testing.T) {
 	})
 }
 
+func TestChunkedUploadClosesAgainWhenOnlyTheClosingPutFailed(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	_, layers := src.seedImage("app", "v1", 2500)
+	var refused atomic.Bool
+	dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Get("digest") == layers[0].Digest.String() && !refused.Swap(true) {
+			fakeError(w, http.StatusServiceUnavailable, "UNAVAILABLE")
+			return true
+		}
+		return false
+	}
+	copyAndCheck(t, testClient(WithChunkSize(1000)), src, "app:v1", dst, "app:v1")
+	if n := dst.count("PATCH "); n != 3 {
+		t.Errorf("%d PATCHes, want 3: every chunk had landed, none is sent again", n)
+	}
+	if n := src.count("GET /v2/app/blobs/" + layers[0].Digest.String()); n != 1 {
+		t.Errorf("the layer was read %d times, want once: all of it was at the destination already", n)
+	}
+}
+
 func TestChunkedUploadRestartsWhenTheSessionIsLost(t *testing.T) {
 	src, dst := newFakeRegistry(t), newFakeRegistry(t)
 	var dropped atomic.Bool

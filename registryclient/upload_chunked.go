@@ -44,13 +44,20 @@ func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
 			return err
 		}
 	}
-	src, err := t.src.OpenBlob(ctx, t.desc, t.offset)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
+	var src io.ReadCloser // positioned at t.offset; opened only while bytes remain to send
+	defer func() {
+		if src != nil {
+			src.Close()
+		}
+	}()
 	chunk := max(t.c.chunkSize, u.minChunk)
 	for t.offset < t.desc.Size {
+		if src == nil {
+			var err error
+			if src, err = t.src.OpenBlob(ctx, t.desc, t.offset); err != nil {
+				return err
+			}
+		}
 		n := min(chunk, t.desc.Size-t.offset)
 		next, err := cloneHash(t.desc.Digest.Algorithm(), t.hashed)
 		if err != nil {
@@ -69,10 +76,8 @@ func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
 			return corrupt(true, ErrUnexpectedContentSize, "upload of %s: the registry holds %d bytes after a chunk ending at %d", u.ref.WithDigest(t.desc.Digest), acked, t.offset+n)
 		}
 		src.Close()
+		src = nil
 		if err := t.advance(ctx, acked); err != nil {
-			return err
-		}
-		if src, err = t.src.OpenBlob(ctx, t.desc, t.offset); err != nil {
 			return err
 		}
 	}
