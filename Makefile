@@ -73,3 +73,12 @@ $(BIN)/crane:
 
 clean: ## Remove ./bin
 	rm -rf $(BIN)
+
+# The long fault soak. `make unit` runs a short one (40 copies); this one copies
+# SOAK_COPIES images through proxies that break 10% of the requests on both sides, sends
+# one in ten into a fault that never clears, and prints the counts.
+SOAK_COPIES ?= 1000
+SOAK_SEED   ?= 1
+.PHONY: soak
+soak: tools ## Copy SOAK_COPIES images through 10% injected faults on both sides; print the counts
+	IMAGESYNC_SOAK_COPIES=$(SOAK_COPIES) IMAGESYNC_SOAK_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -run '^TestCopiesThroughFaults$$' -v ./registryclient/

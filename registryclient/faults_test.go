@@ -25,8 +25,12 @@ import (
 )
 
 // soakEnv sets how many copies TestCopiesThroughFaults makes (`make soak` sets it);
-// without it the test makes a short run that fits in `make test`.
-const soakEnv = "IMAGESYNC_SOAK_COPIES"
+// without it the test makes a short run that fits in `make test`. seedEnv picks
+// another sequence of faults.
+const (
+	soakEnv = "IMAGESYNC_SOAK_COPIES"
+	seedEnv = "IMAGESYNC_SOAK_SEED"
+)
 
 // soakWorkload is one kind of image the soak copies.
 type soakWorkload struct {
@@ -51,11 +55,15 @@ func TestCopiesThroughFaults(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv(soakEnv)); err == nil && n > 0 {
 		copies = n
 	}
+	seed := uint64(1)
+	if n, err := strconv.ParseUint(os.Getenv(seedEnv), 10, 64); err == nil {
+		seed = n
+	}
 	isolateConfig(t)
 	src := testregistry.StartT(t, testregistry.Options{})
 	dst := testregistry.StartT(t, testregistry.Options{})
-	srcProxy := faultproxy.StartT(t, src.Host, faultproxy.Options{Seed: 1, Rate: 0.1, StallFor: proxyStall, Lifetime: time.Hour})
-	dstProxy := faultproxy.StartT(t, dst.Host, faultproxy.Options{Seed: 2, Rate: 0.1, StallFor: proxyStall, Lifetime: time.Hour})
+	srcProxy := faultproxy.StartT(t, src.Host, faultproxy.Options{Seed: seed, Rate: 0.1, StallFor: proxyStall, Lifetime: time.Hour})
+	dstProxy := faultproxy.StartT(t, dst.Host, faultproxy.Options{Seed: seed + 1, Rate: 0.1, StallFor: proxyStall, Lifetime: time.Hour})
 	silent := faultproxy.StartT(t, dst.Host, faultproxy.Options{StallFor: proxyStall, Lifetime: time.Hour})
 	silent.StopAnswering()
 	damaging := faultproxy.StartT(t, dst.Host, faultproxy.Options{Rate: 1, Faults: []faultproxy.Fault{faultproxy.CorruptBody}, Match: "/blobs/uploads/", Lifetime: time.Hour})
@@ -113,9 +121,9 @@ func TestCopiesThroughFaults(t *testing.T) {
 			verified[o.workload]++
 		}
 	}
-	t.Logf("%d copies in %s (slowest %s): %d through faults that clear, verified at the destination; "+
+	t.Logf("seed %d, %d copies in %s (slowest %s): %d through faults that clear, verified at the destination; "+
 		"%d into faults that never clear, failed clearly with no manifest pushed; %d wrong. Verified by workload: %v",
-		copies, time.Since(started).Round(time.Millisecond), slowest.Round(time.Millisecond), ok, doomed, failed, verified)
+		seed, copies, time.Since(started).Round(time.Millisecond), slowest.Round(time.Millisecond), ok, doomed, failed, verified)
 	t.Logf("source side: %s", srcProxy.Stats())
 	t.Logf("destination side: %s", dstProxy.Stats())
 }
