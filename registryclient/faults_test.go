@@ -121,18 +121,27 @@ func TestCopiesThroughFaults(t *testing.T) {
 			verified[o.workload]++
 		}
 	}
-	t.Logf("seed %d, %d copies in %s (slowest %s): %d through faults that clear, verified at the destination; "+
+	t.Logf("seed %d, max_retries %d, %d copies in %s (slowest %s): %d through faults that clear, verified at the destination; "+
 		"%d into faults that never clear, failed clearly with no manifest pushed; %d wrong. Verified by workload: %v",
-		seed, copies, time.Since(started).Round(time.Millisecond), slowest.Round(time.Millisecond), ok, doomed, failed, verified)
+		seed, soakRetries, copies, time.Since(started).Round(time.Millisecond), slowest.Round(time.Millisecond), ok, doomed, failed, verified)
 	t.Logf("source side: %s", srcProxy.Stats())
 	t.Logf("destination side: %s", dstProxy.Stats())
 }
 
 // soakClient is the client under test: short waits and timeouts, so that a soak of
-// hundreds of copies with thousands of faults takes minutes.
+// hundreds of copies with thousands of faults takes minutes, and max_retries 10.
+//
+// The budget is chosen, not tuned to pass: at 10% faults on both sides an attempt to
+// move one blob sends three or four requests that can fail, so about one attempt in
+// three fails, and six failures in a row (the default budget of 5 retries spent) come
+// once in a few thousand blobs: the 1000-copy soak with the default saw it once, and
+// that copy failed cleanly. Eleven in a row come once in a few hundred thousand.
 func soakClient() *Client {
-	return New(withBackoffBase(5*time.Millisecond), withTimeouts(250*time.Millisecond, time.Second), WithChunkSize(1<<20))
+	return New(WithMaxRetries(soakRetries), withBackoffBase(5*time.Millisecond), withTimeouts(250*time.Millisecond, 2*time.Second), WithChunkSize(1<<20))
 }
+
+// soakRetries is the max_retries of the soak's client.
+const soakRetries = 10
 
 // soakCopy copies one image of w into repo:v1 at dstHost and checks what the
 // destination registry then holds, read directly: the image, or, when the copy was

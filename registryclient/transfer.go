@@ -23,11 +23,11 @@ func (c *Client) copyBlob(ctx context.Context, src Source, dst Reference, desc o
 
 // transferBlob gets one blob into dst: one operation, tried again as the retry policy
 // says. Whatever failed (the source's answer, the bytes it sent, the destination's
-// session, its verdict on what arrived), the next attempt starts by asking whether the
-// destination has the blob after all, then resumes the upload session or starts a new
-// one, reading the source again.
+// session, its verdict on what arrived), the next attempt resumes the upload session or
+// starts a new one, reading the source again; when the failed attempt had sent the
+// request that completes the upload, it first asks whether the blob arrived after all.
 func (c *Client) transferBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
-	t := &transfer{c: c, src: src, dst: dst, desc: desc}
+	t := &transfer{c: c, src: src, dst: dst, desc: desc, unsure: true}
 	err := c.retrying(ctx, t.attempt)
 	t.abandon(ctx)
 	if err != nil {
@@ -49,6 +49,11 @@ type transfer struct {
 	u      *upload
 	offset int64
 	hashed hash.Hash
+
+	// unsure is set until the destination has said it lacks the blob, and again once an
+	// attempt sends the request that completes the upload: if that answer is lost, the
+	// blob may be stored.
+	unsure bool
 }
 
 // attempt makes one try. Only the move itself holds one of the max_parallel_transfers
@@ -57,9 +62,12 @@ func (t *transfer) attempt(ctx context.Context, next retry.Action) error {
 	if next == retry.Restart {
 		t.abandon(ctx)
 	}
-	exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, push(t.dst))
-	if err != nil || exists {
-		return err
+	if t.unsure {
+		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, push(t.dst))
+		if err != nil || exists {
+			return err
+		}
+		t.unsure = false
 	}
 	release, err := t.c.transferSlot(ctx)
 	if err != nil {
@@ -111,6 +119,7 @@ func (t *transfer) upload(ctx context.Context, u *upload, early *earlyOpen) erro
 		return t.putChunked(ctx, false)
 	}
 	var body *verifier
+	t.unsure = true
 	err := t.c.putMonolithic(ctx, u, t.desc, func() (io.ReadCloser, error) {
 		rc, err := early.take()
 		if rc == nil && err == nil {

@@ -84,6 +84,7 @@ func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
 	if got := digest.NewDigestFromBytes(t.desc.Digest.Algorithm(), t.hashed.Sum(nil)); got != t.desc.Digest {
 		return corrupt(fromRegistry(t.src), ErrDigestMismatch, "blob %s@%s: content hashes to %s", t.src, t.desc.Digest, got)
 	}
+	t.unsure = true
 	resp, err := t.c.do(ctx, &request{
 		method:  http.MethodPut,
 		host:    u.ref.apiHost(),
