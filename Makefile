@@ -182,3 +182,12 @@ fuzz: ## Every fuzz target, FUZZTIME each (default 60s)
 
 fuzz-short: ## Every fuzz target for 3s (part of make test)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# The long fault soak. `make unit` runs a short one (40 copies); this one copies
+# SOAK_COPIES images through proxies that break 10% of the requests on both sides, sends
+# one in ten into a fault that never clears, and prints the counts.
+SOAK_COPIES ?= 1000
+SOAK_SEED   ?= 1
+.PHONY: soak
+soak: tools ## Copy SOAK_COPIES images through 10% injected faults on both sides; print the counts
+	IMAGESYNC_SOAK_COPIES=$(SOAK_COPIES) IMAGESYNC_SOAK_SEED=$(SOAK_SEED) $(GO) test -count=1 -timeout 60m -run '^TestCopiesThroughFaults$$' -v ./registryclient/

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // BlobExists reports whether ref's repository already holds blob d.
@@ -20,7 +21,17 @@ func (c *Client) BlobExists(ctx context.Context, ref Reference, d digest.Digest)
 	return c.blobExists(ctx, ref, d, pull(ref))
 }
 
-func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (bool, error) {
+// blobExists asks ref's repository whether it holds blob d, as an operation of its own.
+func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (exists bool, err error) {
+	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		exists, err = c.headBlob(ctx, ref, d, scopes)
+		return err
+	})
+	return exists, err
+}
+
+// headBlob asks once whether ref's repository holds blob d.
+func (c *Client) headBlob(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (bool, error) {
 	resp, err := c.do(ctx, &request{
 		method: http.MethodHead,
 		host:   ref.apiHost(),
@@ -40,19 +51,21 @@ func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest,
 
 // OpenBlob streams blob desc from ref's repository. Reading it to the end verifies its
 // size and digest: a mismatch is an error from Read, never silently accepted content.
+// Opening is tried again as the retry policy says; reading is the caller's.
 func (c *Client) OpenBlob(ctx context.Context, ref Reference, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	rc, err := c.openBlobAt(ctx, ref, desc, 0)
+	var rc io.ReadCloser
+	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) (err error) {
+		rc, err = c.openBlobAt(ctx, ref, desc, 0)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	v, err := newVerifier(rc, desc, ref.WithDigest(desc.Digest).String())
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
+	return newVerifier(rc, desc, ref.WithDigest(desc.Digest).String(), true)
 }
 
-// openBlobAt streams blob desc from byte offset on, unverified: the caller hashes.
+// openBlobAt streams blob desc from byte offset on, unverified: the caller hashes. It
+// is one request: the caller's operation decides about trying again.
 func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Descriptor, offset int64) (io.ReadCloser, error) {
 	r := &request{
 		method: http.MethodGet,
@@ -82,7 +95,7 @@ func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Des
 	}
 	if desc.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != want {
 		resp.Body.Close()
-		return nil, fmt.Errorf("get blob %s: registry sends %d bytes, manifest says %d: %w", ref.WithDigest(desc.Digest), resp.ContentLength, want, ErrUnexpectedContentSize)
+		return nil, corrupt(true, ErrUnexpectedContentSize, "get blob %s: registry sends %d bytes, manifest says %d", ref.WithDigest(desc.Digest), resp.ContentLength, want)
 	}
 	return resp.Body, nil
 }
@@ -90,48 +103,51 @@ func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Des
 // verifier hashes what passes through it and fails the final Read when the content is
 // not the blob it claims to be.
 type verifier struct {
-	rc   io.ReadCloser
-	hash hash.Hash
-	want ocispec.Descriptor
-	name string
-	n    int64
+	rc     io.ReadCloser
+	hash   hash.Hash
+	want   ocispec.Descriptor
+	name   string
+	remote bool // read from a registry, not a local file
+	n      int64
 
 	mu     sync.Mutex // failed is read by the uploader while the transport may still Read
 	failed error
 }
 
-func newVerifier(rc io.ReadCloser, desc ocispec.Descriptor, name string) (*verifier, error) {
+func newVerifier(rc io.ReadCloser, desc ocispec.Descriptor, name string, remote bool) (*verifier, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("blob %s: %w", name, err)
 	}
-	return &verifier{rc: rc, hash: desc.Digest.Algorithm().Hash(), want: desc, name: name}, nil
+	return &verifier{rc: rc, hash: desc.Digest.Algorithm().Hash(), want: desc, name: name, remote: remote}, nil
 }
 
 func (v *verifier) Read(p []byte) (int, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.failed != nil {
-		return 0, v.failed
+	if err := v.err(); err != nil {
+		return 0, err
 	}
 	n, err := v.rc.Read(p)
 	v.hash.Write(p[:n])
 	v.n += int64(n)
 	if v.want.Size > 0 && v.n > v.want.Size {
-		v.failed = fmt.Errorf("blob %s: more than the %d bytes expected: %w", v.name, v.want.Size, ErrUnexpectedContentSize)
-		return n, v.failed
+		return n, v.fail(corrupt(v.remote, ErrUnexpectedContentSize, "blob %s: more than the %d bytes expected", v.name, v.want.Size))
 	}
 	if err == io.EOF {
 		if v.want.Size > 0 && v.n != v.want.Size {
-			v.failed = fmt.Errorf("blob %s: %d bytes, expected %d: %w", v.name, v.n, v.want.Size, ErrUnexpectedContentSize)
-			return n, v.failed
+			return n, v.fail(corrupt(v.remote, ErrUnexpectedContentSize, "blob %s: %d bytes, expected %d", v.name, v.n, v.want.Size))
 		}
 		if got := digest.NewDigestFromBytes(v.want.Digest.Algorithm(), v.hash.Sum(nil)); got != v.want.Digest {
-			v.failed = fmt.Errorf("blob %s: content hashes to %s: %w", v.name, got, ErrDigestMismatch)
-			return n, v.failed
+			return n, v.fail(corrupt(v.remote, ErrDigestMismatch, "blob %s: content hashes to %s", v.name, got))
 		}
 	}
 	return n, err
+}
+
+func (v *verifier) fail(err error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.failed = err
+	return err
 }
 
 // err is the verification failure, if reading found one.

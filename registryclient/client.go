@@ -31,6 +31,7 @@ type Client struct {
 
 	maxRetries            int
 	backoffBase           time.Duration
+	idleTimeout           time.Duration // a body that moves no bytes this long is dropped
 	chunkSize             int64         // blobs larger than this go in chunks of this size
 	transfers             chan struct{} // bounds concurrent blob transfers across the whole run
 	compressors           chan struct{} // bounds layers compressed at once: one per core is enough
@@ -59,11 +60,14 @@ type config struct {
 	allowNondistributable bool
 	userAgent             string
 	backoffBase           time.Duration
+	idleTimeout           time.Duration
+	responseTimeout       time.Duration
 	chunkSize             int64
 	logger                Logger
 }
 
-// DefaultMaxRetries is how often a request that is safe to repeat is retried.
+// DefaultMaxRetries is how often a failed operation (a request, or the transfer of
+// one blob) is tried again when trying again may help.
 const DefaultMaxRetries = 5
 
 // DefaultParallelTransfers is how many blobs move at once.
@@ -84,7 +88,8 @@ func WithRootCAs(pool *x509.CertPool) Option {
 	return func(c *config) { c.rootCAs = pool }
 }
 
-// WithMaxRetries sets how often a request that is safe to repeat is retried.
+// WithMaxRetries sets how often a failed operation (a request, or the transfer of one
+// blob) is tried again when trying again may help.
 func WithMaxRetries(n int) Option {
 	return func(c *config) { c.maxRetries = n }
 }
@@ -120,9 +125,18 @@ func withBackoffBase(d time.Duration) Option {
 	return func(c *config) { c.backoffBase = d }
 }
 
+// withTimeouts shortens, in tests, how long a body may stall (idle) and how long a
+// registry may take to start answering (response) before the connection is dropped.
+func withTimeouts(idle, response time.Duration) Option {
+	return func(c *config) { c.idleTimeout, c.responseTimeout = idle, response }
+}
+
 // New returns a Client.
 func New(opts ...Option) *Client {
-	cfg := config{maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond, chunkSize: DefaultChunkSize}
+	cfg := config{
+		maxRetries: DefaultMaxRetries, parallel: DefaultParallelTransfers, userAgent: "imagesync", backoffBase: 250 * time.Millisecond,
+		idleTimeout: DefaultIdleTimeout, responseTimeout: DefaultResponseTimeout, chunkSize: DefaultChunkSize,
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -139,6 +153,7 @@ func New(opts ...Option) *Client {
 		insecureHosts:         map[string]bool{},
 		maxRetries:            max(cfg.maxRetries, 0),
 		backoffBase:           cfg.backoffBase,
+		idleTimeout:           cfg.idleTimeout,
 		chunkSize:             cfg.chunkSize,
 		transfers:             make(chan struct{}, cfg.parallel),
 		compressors:           make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
@@ -154,8 +169,8 @@ func New(opts ...Option) *Client {
 	}
 	c.http = &http.Client{
 		Transport: hostTransport{
-			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}),
-			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}), // only for hosts listed in insecure_registries
+			verified:   newTransport(&tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}, cfg.responseTimeout),
+			unverified: newTransport(&tls.Config{InsecureSkipVerify: true}, cfg.responseTimeout), // only for hosts listed in insecure_registries
 			skipVerify: c.skipVerify,
 		},
 		// Blob GETs are redirected to object storage; the registry's credentials must never
@@ -187,7 +202,7 @@ func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.verified.RoundTrip(req)
 }
 
-func newTransport(tlsConfig *tls.Config) *http.Transport {
+func newTransport(tlsConfig *tls.Config, responseTimeout time.Duration) *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -197,7 +212,7 @@ func newTransport(tlsConfig *tls.Config) *http.Transport {
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Minute,
+		ResponseHeaderTimeout: responseTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
 }

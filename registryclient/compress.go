@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // Layers a docker-save archive holds uncompressed, and what they become compressed.
@@ -142,32 +143,28 @@ func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispe
 		}
 	}
 	key := dst.apiHost() + "/" + dst.Repository + "@" + layer.Digest.String()
-	c, err := w.c.compressing.Do(ctx, key, func(ctx context.Context) (ocispec.Descriptor, error) {
-		release, err := w.c.transferSlot(ctx)
-		if err != nil {
-			return ocispec.Descriptor{}, err
-		}
-		defer release()
-		// Compressing is CPU-bound: more layers at once than cores only adds memory
-		// (each compressor holds its blocks in flight).
-		select {
-		case w.c.compressors <- struct{}{}:
-			defer func() { <-w.c.compressors }()
-		case <-ctx.Done():
-			return ocispec.Descriptor{}, ctx.Err()
-		}
-		for attempt := 0; ; attempt++ {
-			c, err := w.c.pushCompressed(ctx, w.src, dst, layer)
-			if err == nil || attempt >= w.c.maxRetries || !temporary(err) && !errors.Is(err, errBodyConsumed) {
-				return c, err
+	c, err := w.c.compressing.Do(ctx, key, func(ctx context.Context) (c ocispec.Descriptor, err error) {
+		err = w.c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+			release, err := w.c.transferSlot(ctx)
+			if err != nil {
+				return err
 			}
-			if werr := w.c.wait(ctx, attempt, 0); werr != nil {
-				return ocispec.Descriptor{}, werr
+			defer release()
+			// Compressing is CPU-bound: more layers at once than cores only adds memory
+			// (each compressor holds its blocks in flight).
+			select {
+			case w.c.compressors <- struct{}{}:
+				defer func() { <-w.c.compressors }()
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-		}
+			c, err = w.c.pushCompressed(ctx, w.src, dst, layer)
+			return err
+		})
+		return c, err
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, fmt.Errorf("compress layer %s of %s and push it to %s: %w", layer.Digest, w.src, dst.Name(), err)
 	}
 	w.compressed.put(layer.Digest, c)
 	return c, nil
@@ -186,23 +183,16 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 		return ocispec.Descriptor{}, err
 	}
 	z := startCompressing(raw, layer.Digest.Algorithm(), &c.gzipWriters)
-	sent := false
 	resp, err := c.do(ctx, &request{
-		method: http.MethodPatch,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
-		header: http.Header{"Content-Type": {"application/octet-stream"}},
-		body: func() (io.ReadCloser, error) {
-			if sent {
-				return nil, errBodyConsumed
-			}
-			sent = true
-			return io.NopCloser(z), nil
-		},
-		size:   -1,
-		scopes: push(u.ref),
-		expect: []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
-		once:   true,
+		method:  http.MethodPatch,
+		host:    u.ref.apiHost(),
+		loc:     u.loc,
+		header:  http.Header{"Content-Type": {"application/octet-stream"}},
+		body:    oneShot(z),
+		size:    -1,
+		scopes:  push(u.ref),
+		expect:  []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
+		session: true,
 	})
 	d, size, zerr := z.finish()
 	if zerr != nil && (err == nil || !errors.Is(zerr, errUploadStopped)) {
@@ -217,13 +207,14 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 	if err == nil {
 		var done *http.Response
 		done, err = c.do(ctx, &request{
-			method: http.MethodPut,
-			host:   u.ref.apiHost(),
-			loc:    u.loc,
-			query:  url.Values{"digest": {d.String()}},
-			body:   emptyBody,
-			scopes: push(u.ref),
-			expect: []int{http.StatusCreated, http.StatusNoContent},
+			method:  http.MethodPut,
+			host:    u.ref.apiHost(),
+			loc:     u.loc,
+			query:   url.Values{"digest": {d.String()}},
+			body:    emptyBody,
+			scopes:  push(u.ref),
+			expect:  []int{http.StatusCreated, http.StatusNoContent},
+			session: true,
 		})
 		if err == nil {
 			drain(done)
@@ -231,7 +222,7 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 	}
 	if err != nil {
 		c.cancel(ctx, u)
-		return ocispec.Descriptor{}, fmt.Errorf("compress and push layer %s of %s: %w", layer.Digest, src, err)
+		return ocispec.Descriptor{}, err
 	}
 	return ocispec.Descriptor{MediaType: compressedType[layer.MediaType], Digest: d, Size: size}, nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // CopyOptions says what Copy copies.
@@ -140,7 +142,7 @@ func (c *Client) ResolveFrom(ctx context.Context, src Source, root Manifest, p *
 		return Manifest{}, err
 	}
 	if !IsIndex(root.MediaType) {
-		if err := checkPlatform(ctx, src, parsed.Config, *p); err != nil {
+		if err := c.checkPlatform(ctx, src, parsed.Config, *p); err != nil {
 			return Manifest{}, err
 		}
 		return root, nil
@@ -149,7 +151,7 @@ func (c *Client) ResolveFrom(ctx context.Context, src Source, root Manifest, p *
 	if !ok {
 		return Manifest{}, fmt.Errorf("%s has no %s image; it offers %s: %w", src, p, platforms(parsed.Manifests), ErrPlatformNotFound)
 	}
-	cm, err := readManifest(ctx, src, child)
+	cm, err := c.readManifest(ctx, src, child)
 	if err != nil {
 		return Manifest{}, err
 	}
@@ -169,18 +171,24 @@ func (c *Client) Resolve(ctx context.Context, src Reference, p *Platform) (Manif
 }
 
 // checkPlatform reads a single-platform image's config to make sure it is platform p.
-func checkPlatform(ctx context.Context, src Source, config ocispec.Descriptor, p Platform) error {
+func (c *Client) checkPlatform(ctx context.Context, src Source, config ocispec.Descriptor, p Platform) error {
 	if config.Size > maxManifestSize {
 		return fmt.Errorf("%s: config of %d bytes: %w", src, config.Size, ErrManifestTooLarge)
 	}
-	rc, err := openVerified(ctx, src, config)
+	var body []byte
+	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		rc, err := openVerified(ctx, src, config)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		if body, err = io.ReadAll(rc); err != nil {
+			return fmt.Errorf("read config of %s: %w", src, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer rc.Close()
-	body, err := io.ReadAll(rc)
-	if err != nil {
-		return fmt.Errorf("read config of %s: %w", src, err)
 	}
 	var img ocispec.Platform
 	if err := json.Unmarshal(body, &img); err != nil || img.OS == "" {
@@ -254,7 +262,7 @@ func (w *walk) child(ctx context.Context, child ocispec.Descriptor) error {
 	if !isNotFound(err) {
 		return err
 	}
-	cm, err := readManifest(ctx, w.src, child)
+	cm, err := w.c.readManifest(ctx, w.src, child)
 	if err != nil {
 		return err
 	}

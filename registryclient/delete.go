@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // ErrTagShared means a tag could not be removed alone: the registry deletes only
@@ -59,17 +60,23 @@ func (c *Client) RemoveTag(ctx context.Context, ref Reference) error {
 
 // deleteManifest sends DELETE /v2/<repo>/manifests/<tag or digest>.
 func (c *Client) deleteManifest(ctx context.Context, ref Reference, identifier string) error {
-	resp, err := c.do(ctx, &request{
-		method: http.MethodDelete,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + identifier,
-		scopes: deleting(ref),
-		expect: []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
+	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		resp, err := c.do(ctx, &request{
+			method: http.MethodDelete,
+			host:   ref.apiHost(),
+			path:   "/v2/" + ref.Repository + "/manifests/" + identifier,
+			scopes: deleting(ref),
+			expect: []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
+		})
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s/manifests/%s: %w", ref.Name(), identifier, err)
 	}
-	drain(resp)
 	return nil
 }
 

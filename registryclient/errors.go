@@ -1,13 +1,13 @@
 package registryclient
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
@@ -42,6 +42,9 @@ type Error struct {
 	Status int
 	Errors []ErrorDetail
 	Body   string // a short excerpt when the body was not the standard JSON
+
+	retryAfter time.Duration // the answer's Retry-After
+	session    bool          // the request continued an upload session
 }
 
 func (e *Error) Error() string {
@@ -83,9 +86,6 @@ func (e *Error) About(ref Reference) bool {
 	return strings.EqualFold(host, ref.apiHost()) && strings.HasPrefix("/"+path, "/v2/"+ref.Repository+"/")
 }
 
-// Temporary reports whether repeating the same request later may succeed.
-func (e *Error) Temporary() bool { return retry.Status(e.Status) }
-
 func (e *Error) hasCode(codes ...string) bool {
 	for _, d := range e.Errors {
 		for _, c := range codes {
@@ -99,7 +99,10 @@ func (e *Error) hasCode(codes ...string) bool {
 
 // newError reads a failed response's body (bounded) into an *Error.
 func newError(resp *http.Response) *Error {
-	e := &Error{Method: resp.Request.Method, URL: resp.Request.URL.Host + resp.Request.URL.Path, Status: resp.StatusCode}
+	e := &Error{
+		Method: resp.Request.Method, URL: resp.Request.URL.Host + resp.Request.URL.Path, Status: resp.StatusCode,
+		retryAfter: retry.After(resp.Header.Get("Retry-After")),
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var parsed struct {
 		Errors []ErrorDetail `json:"errors"`
@@ -114,21 +117,20 @@ func newError(resp *http.Response) *Error {
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-// temporary reports whether a failed transfer may succeed when tried again.
-func temporary(err error) bool {
-	if errors.Is(err, errSessionLost) {
-		return true
-	}
-	if errors.As(err, new(exhausted)) {
-		return false // do() has spent the retries on it already
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnexpectedContentSize) {
-		return false
-	}
-	var re *Error
-	if errors.As(err, &re) {
-		return re.Temporary()
-	}
-	return retry.Transport(err)
+// contentError is content that is not what its digest or size says. remote says where
+// it came from: a registry's content may have been damaged on the way and arrive whole
+// when read again; a local file's will not.
+type contentError struct {
+	msg    string
+	err    error // ErrDigestMismatch or ErrUnexpectedContentSize
+	remote bool
 }
+
+// corrupt describes content that failed verification; fromRegistry says whether it
+// came over the network.
+func corrupt(fromRegistry bool, sentinel error, format string, args ...any) error {
+	return &contentError{msg: fmt.Sprintf(format, args...), err: sentinel, remote: fromRegistry}
+}
+
+func (e *contentError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *contentError) Unwrap() error { return e.err }

@@ -34,7 +34,7 @@ func (c *Client) Inspect(ctx context.Context, ref Reference, p *Platform) (Inspe
 	}
 	if !IsIndex(m.MediaType) {
 		if p != nil {
-			if err := checkPlatform(ctx, c.Repository(ref), parsed.Config, *p); err != nil {
+			if err := c.checkPlatform(ctx, c.Repository(ref), parsed.Config, *p); err != nil {
 				return Inspection{}, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // maxManifestSize bounds how much of a manifest is read into memory; distribution's own
@@ -45,37 +46,57 @@ func (c *Client) HeadManifest(ctx context.Context, ref Reference) (ocispec.Descr
 // headManifest is HeadManifest with the scopes of the operation it is part of: a copy
 // reads its destination with the pull,push token it will write with, so one token
 // serves both.
-func (c *Client) headManifest(ctx context.Context, ref Reference, scopes []auth.Scope) (ocispec.Descriptor, error) {
-	resp, err := c.do(ctx, &request{
-		method: http.MethodHead,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
-		header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
-		scopes: scopes,
-		expect: []int{http.StatusOK},
+func (c *Client) headManifest(ctx context.Context, ref Reference, scopes []auth.Scope) (desc ocispec.Descriptor, err error) {
+	var missing bool // the registry left Docker-Content-Digest out
+	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		resp, err := c.do(ctx, &request{
+			method: http.MethodHead,
+			host:   ref.apiHost(),
+			path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
+			header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
+			scopes: scopes,
+			expect: []int{http.StatusOK},
+		})
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		d, err := digest.Parse(resp.Header.Get("Docker-Content-Digest"))
+		if missing = err != nil; missing {
+			return nil
+		}
+		if ref.Digest != "" && d != ref.Digest {
+			return corrupt(true, ErrDigestMismatch, "registry answered %s", d)
+		}
+		desc = ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type")), Digest: d, Size: resp.ContentLength}
+		return nil
 	})
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: %w", ref, err)
 	}
-	resp.Body.Close()
-	d, err := digest.Parse(resp.Header.Get("Docker-Content-Digest"))
-	if err != nil {
+	if missing {
 		// Some registries leave the header out of HEAD answers: fall back to reading it.
-		m, gerr := c.GetManifest(ctx, ref)
-		if gerr != nil {
-			return ocispec.Descriptor{}, gerr
+		m, err := c.GetManifest(ctx, ref)
+		if err != nil {
+			return ocispec.Descriptor{}, err
 		}
 		return ocispec.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: int64(len(m.Body))}, nil
 	}
-	if ref.Digest != "" && d != ref.Digest {
-		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: registry answered %s: %w", ref, d, ErrDigestMismatch)
-	}
-	return ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type")), Digest: d, Size: resp.ContentLength}, nil
+	return desc, nil
 }
 
 // GetManifest reads ref's manifest and verifies it against the digest in ref (or, for a
 // tag, against the registry's Docker-Content-Digest).
-func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, error) {
+func (c *Client) GetManifest(ctx context.Context, ref Reference) (m Manifest, err error) {
+	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) (err error) {
+		m, err = c.getManifest(ctx, ref)
+		return err
+	})
+	return m, err
+}
+
+// getManifest is one try at GetManifest.
+func (c *Client) getManifest(ctx context.Context, ref Reference) (Manifest, error) {
 	resp, err := c.do(ctx, &request{
 		method: http.MethodGet,
 		host:   ref.apiHost(),
@@ -109,7 +130,7 @@ func (c *Client) GetManifest(ctx context.Context, ref Reference) (Manifest, erro
 	}
 	if want != "" {
 		if got := want.Algorithm().FromBytes(body); got != want {
-			return Manifest{}, fmt.Errorf("get manifest %s: content hashes to %s, expected %s: %w", ref, got, want, ErrDigestMismatch)
+			return Manifest{}, corrupt(true, ErrDigestMismatch, "get manifest %s: content hashes to %s, expected %s", ref, got, want)
 		}
 	}
 	m.Digest = digest.FromBytes(body)
@@ -146,24 +167,34 @@ func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (ht
 	if ref.Tag != "" {
 		at = ref.WithTag(ref.Tag)
 	}
-	resp, err := c.do(ctx, &request{
-		method: http.MethodPut,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + at.identifier(),
-		header: http.Header{"Content-Type": {m.MediaType}},
-		body:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
-		size:   int64(len(m.Body)),
-		scopes: push(ref),
-		expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
+	var header http.Header
+	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		resp, err := c.do(ctx, &request{
+			method: http.MethodPut,
+			host:   ref.apiHost(),
+			path:   "/v2/" + ref.Repository + "/manifests/" + at.identifier(),
+			header: http.Header{"Content-Type": {m.MediaType}},
+			body:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
+			size:   int64(len(m.Body)),
+			scopes: push(ref),
+			expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
+		})
+		if err != nil {
+			return err
+		}
+		drain(resp)
+		if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
+			// Sending it again settles whether the registry stored other bytes or the
+			// answer was damaged on the way.
+			return corrupt(true, ErrDigestMismatch, "registry stored it as %s, expected %s", got, m.Digest)
+		}
+		header = resp.Header
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("put manifest %s: %w", at, err)
 	}
-	drain(resp)
-	if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
-		return nil, fmt.Errorf("put manifest %s: registry stored it as %s, expected %s: %w", at, got, m.Digest, ErrDigestMismatch)
-	}
-	return resp.Header, nil
+	return header, nil
 }
 
 // mediaType strips parameters such as "; charset=utf-8" from a Content-Type.

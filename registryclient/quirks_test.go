@@ -179,6 +179,26 @@ func TestChunkedUpload(t *testing.T) {
 	})
 }
 
+func TestChunkedUploadClosesAgainWhenOnlyTheClosingPutFailed(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	_, layers := src.seedImage("app", "v1", 2500)
+	var refused atomic.Bool
+	dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Get("digest") == layers[0].Digest.String() && !refused.Swap(true) {
+			fakeError(w, http.StatusServiceUnavailable, "UNAVAILABLE")
+			return true
+		}
+		return false
+	}
+	copyAndCheck(t, testClient(WithChunkSize(1000)), src, "app:v1", dst, "app:v1")
+	if n := dst.count("PATCH "); n != 3 {
+		t.Errorf("%d PATCHes, want 3: every chunk had landed, none is sent again", n)
+	}
+	if n := src.count("GET /v2/app/blobs/" + layers[0].Digest.String()); n != 1 {
+		t.Errorf("the layer was read %d times, want once: all of it was at the destination already", n)
+	}
+}
+
 func TestChunkedUploadRestartsWhenTheSessionIsLost(t *testing.T) {
 	src, dst := newFakeRegistry(t), newFakeRegistry(t)
 	var dropped atomic.Bool
@@ -495,5 +515,32 @@ func TestALostAnswerToTheClosingPutIsNotAFailure(t *testing.T) {
 				t.Errorf("%d upload sessions, want 2: the stored layer must not be sent again", n)
 			}
 		})
+	}
+}
+
+// TestAnUploadTheRegistryStopsReadingIsCut: a registry that stops reading a PUT's body
+// halfway leaves the client's writes blocked; the idle timeout drops the connection
+// instead of waiting for ever, and the next attempt gets the blob there.
+func TestAnUploadTheRegistryStopsReadingIsCut(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	_, layers := src.seedImage("app", "v1", 16<<20) // far more than the socket buffers hold
+	var stalled atomic.Bool
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the server's own cleanup, which waits for this handler
+	dst.intercept = func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Get("digest") == layers[0].Digest.String() && !stalled.Swap(true) {
+			io.CopyN(io.Discard, r.Body, 1<<20)
+			<-release // read no more: the server cannot tell that the client left
+			return true
+		}
+		return false
+	}
+	started := time.Now()
+	copyAndCheck(t, testClient(withTimeouts(300*time.Millisecond, time.Minute)), src, "app:v1", dst, "app:v1")
+	if took := time.Since(started); took > 20*time.Second {
+		t.Errorf("the copy took %s: the blocked upload was not cut by the idle timeout", took)
+	}
+	if !stalled.Load() {
+		t.Error("the registry never stalled: the test did not test")
 	}
 }

@@ -74,7 +74,7 @@ func (rc *referrerCopy) copy(ctx context.Context, r Referrer) (ocispec.Descripto
 	if there && r.Descriptor.MediaType != "" && r.Descriptor.Size > 0 {
 		return r.Descriptor, nil
 	}
-	m, err := readManifest(ctx, rc.walk.src, r.Descriptor)
+	m, err := rc.walk.c.readManifest(ctx, rc.walk.src, r.Descriptor)
 	if err != nil {
 		return r.Descriptor, err
 	}

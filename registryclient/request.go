@@ -13,83 +13,77 @@ import (
 	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
-	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
-// request is one registry call described as data; Client.do owns sending it, auth,
-// retries and the status table.
+// request is one registry call described as data; Client.do sends it, with auth and
+// the status table, and Client.retrying decides whether a failure is worth another try.
 type request struct {
 	method string
 	host   string     // API host, e.g. "registry-1.docker.io"
 	path   string     // "/v2/<repo>/manifests/<ref>"; ignored when location is set
-	loc    *url.URL   // an absolute upload Location, when continuing an upload session
+	loc    *url.URL   // an absolute URL: an upload Location, a next page elsewhere
 	query  url.Values // added to path or location
 	header http.Header
-	// body opens the request body; it is called again for every attempt, so a retry
-	// never re-reads a consumed stream. nil means no body.
+	// body opens the request body; it is called again when the request has to be sent
+	// again (new credentials after a 401), so a rewindable body is sent whole each time.
+	// nil means no body.
 	body   func() (io.ReadCloser, error)
 	size   int64 // Content-Length when body is set; -1 when unknown
 	scopes []auth.Scope
 	expect []int // statuses that mean success
-	// once is set when repeating the request is not safe (it would re-send part of an
-	// upload); such requests still re-authenticate once on a 401 when body can re-open.
-	once bool
+	// session is set when the request continues an upload session at loc: its failures
+	// say something about the session (lost, at another offset).
+	session bool
 }
 
-// do sends r and returns the response when its status is one of r.expect. The caller
-// closes the body. Any other status becomes an *Error.
+// do sends r once and returns the response when its status is one of r.expect. The
+// caller closes the body. Any other status becomes an *Error; repeating a failed
+// request is the caller's operation's business (Client.retrying).
 //
-// Status table: 401 re-authenticates once (a second 401 asks the authenticator why the
-// credentials failed); 408, 429, 5xx and dropped connections back off and retry,
-// honouring Retry-After, when the request is safe to repeat; anything else (404, 416,
-// ...) is returned at once. Credentials go only to the registry itself, never to another
-// host an upload Location names.
+// A 401 re-authenticates once and sends the request again (a second 401 asks the
+// authenticator why the credentials failed). Credentials go only to the registry
+// itself, never to another host an upload Location names. Both directions of the body
+// are watched: a connection that carries no bytes for the idle timeout is dropped.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 	reauthenticated := false
-	for attempt := 0; ; attempt++ {
-		req, err := c.newHTTPRequest(ctx, r)
+	for {
+		ctx, dog := c.watch(ctx)
+		req, err := c.newHTTPRequest(ctx, r, dog)
 		if err != nil {
+			dog.done()
 			return nil, err
 		}
 		ours := sameHost(req.URL, r.host)
 		if ours {
 			if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
 				closeBody(req)
+				dog.done()
 				return nil, err // the authenticator's errors name the registry
 			}
 		}
 		started := time.Now()
 		resp, err := c.http.Do(req)
-		c.log(ctx, req, resp, err, attempt, started)
+		dog.disarm()
+		if err != nil {
+			err = dog.stalled(err)
+			dog.done()
+		}
+		c.log(ctx, req, resp, err, started)
 		if err != nil {
 			if r.loc == nil && req.URL.Scheme == "https" && c.plainHTTPAllowed(r.host) &&
 				(errors.Is(err, http.ErrSchemeMismatch) || errors.Is(err, syscall.ECONNREFUSED)) {
 				// A loopback or insecure registry that speaks plain HTTP (on its own port or
 				// on :80 with nothing on :443): Docker falls back too.
 				c.schemes.Store(r.host, "http")
-				attempt--
 				continue
 			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if !r.once && attempt < c.maxRetries {
-				if werr := c.wait(ctx, attempt, 0); werr != nil {
-					return nil, werr
-				}
-				continue
-			}
-			err = r.failed(transportError(err))
-			if !r.once {
-				err = exhausted{err}
-			}
-			return nil, err
+			return nil, r.failed(transportError(err))
 		}
+		resp.Body = receiving{ReadCloser: resp.Body, w: dog}
 		if expected(resp.StatusCode, r.expect) {
 			return resp, nil
 		}
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized && ours:
+		if resp.StatusCode == http.StatusUnauthorized && ours {
 			if err := c.auth.Challenge(ctx, r.host, r.scopes, resp); err != nil {
 				drain(resp)
 				return nil, r.failed(err)
@@ -97,33 +91,15 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 			if !reauthenticated {
 				reauthenticated = true
 				drain(resp)
-				attempt--
 				continue
 			}
-		case retry.Status(resp.StatusCode) && !r.once:
-			if attempt >= c.maxRetries {
-				e := newError(resp)
-				resp.Body.Close()
-				return nil, exhausted{e}
-			}
-			after := retry.After(resp.Header.Get("Retry-After"))
-			drain(resp)
-			if err := c.wait(ctx, attempt, after); err != nil {
-				return nil, err
-			}
-			continue
 		}
 		e := newError(resp)
+		e.session = r.session
 		resp.Body.Close()
 		return nil, e
 	}
 }
-
-// exhausted marks an error that do() already retried max_retries times, so that the
-// blob-level retry does not multiply the attempts.
-type exhausted struct{ error }
-
-func (e exhausted) Unwrap() error { return e.error }
 
 // sameHost reports whether u is on the registry's own host (default ports aside):
 // only there do its credentials belong.
@@ -138,7 +114,7 @@ func withoutDefaultPort(scheme, host string) string {
 	return host
 }
 
-func (c *Client) newHTTPRequest(ctx context.Context, r *request) (*http.Request, error) {
+func (c *Client) newHTTPRequest(ctx context.Context, r *request, dog *watchdog) (*http.Request, error) {
 	u := r.loc
 	if u == nil {
 		u = &url.URL{Scheme: c.scheme(r.host), Host: r.host, Path: r.path}
@@ -174,7 +150,10 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request) (*http.Request,
 	if r.body != nil {
 		req.ContentLength = r.size
 		if r.size == 0 {
+			body.Close()
 			req.Body = http.NoBody
+		} else {
+			req.Body = sending{ReadCloser: req.Body, w: dog}
 		}
 	}
 	return req, nil
@@ -188,18 +167,12 @@ func (c *Client) scheme(host string) string {
 	return "https"
 }
 
-// wait sleeps before retry number attempt+1, as the registry asked or with backoff.
-func (c *Client) wait(ctx context.Context, attempt int, after time.Duration) error {
-	return retry.Wait(ctx, c.backoffBase, attempt, after)
-}
-
 // log reports one exchange. The query is left out: upload Locations carry opaque
 // session state, and some registries put signed tokens there.
-func (c *Client) log(ctx context.Context, req *http.Request, resp *http.Response, err error, attempt int, started time.Time) {
+func (c *Client) log(ctx context.Context, req *http.Request, resp *http.Response, err error, started time.Time) {
 	fields := map[string]any{
 		"method":   req.Method,
 		"url":      req.URL.Scheme + "://" + req.URL.Host + req.URL.Path,
-		"attempt":  attempt + 1,
 		"duration": time.Since(started).String(),
 	}
 	if err != nil {

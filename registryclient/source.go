@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // Source is what a copy reads an image from: a repository on a registry
@@ -16,6 +18,10 @@ import (
 //
 // The copy engine lives here, beside the registry it always writes to, so that the
 // manifest walk exists once whatever the source: the local kinds plug in as Sources.
+//
+// A Source makes one attempt at whatever it is asked: the copy verifies what it reads
+// and decides whether trying again may help (a registry's bytes damaged on the way may
+// arrive whole next time; a local file's will not).
 type Source interface {
 	// String names the source in messages: "registry/repo" or "./image.tar".
 	String() string
@@ -47,7 +53,7 @@ type repository struct {
 func (r repository) String() string { return r.ref.Name() }
 
 func (r repository) ReadManifest(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
-	m, err := r.c.GetManifest(ctx, r.ref.WithDigest(desc.Digest))
+	m, err := r.c.getManifest(ctx, r.ref.WithDigest(desc.Digest))
 	return m.Body, err
 }
 
@@ -66,7 +72,7 @@ func NewManifest(src Source, desc ocispec.Descriptor, body []byte) (Manifest, er
 		return Manifest{}, fmt.Errorf("manifest %s in %s: %w", desc.Digest, src, err)
 	}
 	if got := desc.Digest.Algorithm().FromBytes(body); got != desc.Digest {
-		return Manifest{}, fmt.Errorf("manifest %s in %s: content hashes to %s: %w", desc.Digest, src, got, ErrDigestMismatch)
+		return Manifest{}, corrupt(fromRegistry(src), ErrDigestMismatch, "manifest %s in %s: content hashes to %s", desc.Digest, src, got)
 	}
 	m := Manifest{MediaType: desc.MediaType, Digest: desc.Digest, Body: body}
 	if m.MediaType == "" {
@@ -83,13 +89,17 @@ func NewManifest(src Source, desc ocispec.Descriptor, body []byte) (Manifest, er
 	return m, nil
 }
 
-// readManifest reads and checks the manifest desc names.
-func readManifest(ctx context.Context, src Source, desc ocispec.Descriptor) (Manifest, error) {
-	body, err := src.ReadManifest(ctx, desc)
-	if err != nil {
-		return Manifest{}, err
-	}
-	return NewManifest(src, desc, body)
+// readManifest reads and checks the manifest desc names, as an operation of its own.
+func (c *Client) readManifest(ctx context.Context, src Source, desc ocispec.Descriptor) (m Manifest, err error) {
+	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		body, err := src.ReadManifest(ctx, desc)
+		if err != nil {
+			return err
+		}
+		m, err = NewManifest(src, desc, body)
+		return err
+	})
+	return m, err
 }
 
 // openVerified streams a whole blob from src, failing the final Read when the content
@@ -99,5 +109,12 @@ func openVerified(ctx context.Context, src Source, desc ocispec.Descriptor) (io.
 	if err != nil {
 		return nil, err
 	}
-	return newVerifier(rc, desc, src.String()+"@"+desc.Digest.String())
+	return newVerifier(rc, desc, src.String()+"@"+desc.Digest.String(), fromRegistry(src))
+}
+
+// fromRegistry reports whether src's content comes over the network, where it can be
+// damaged on the way, rather than from a local file.
+func fromRegistry(src Source) bool {
+	_, ok := src.(repository)
+	return ok
 }

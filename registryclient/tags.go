@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // tagsPageSize is the n asked for on each page of a tag list. Registries may answer
@@ -56,9 +58,17 @@ func (c *Client) ListTags(ctx context.Context, repo Reference) ([]string, error)
 // errBadPaging is a tag list whose Link headers loop.
 var errBadPaging = errors.New("tag list pages loop")
 
-// tagsPage fetches one page and returns its tags and the absolute URL of the next
-// page, nil on the last one.
-func (c *Client) tagsPage(ctx context.Context, r *request) ([]string, *url.URL, error) {
+// tagsPage fetches one page, as an operation of its own, and returns its tags and the
+// absolute URL of the next page, nil on the last one.
+func (c *Client) tagsPage(ctx context.Context, r *request) (tags []string, next *url.URL, err error) {
+	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) (err error) {
+		tags, next, err = c.tagsPageOnce(ctx, r)
+		return err
+	})
+	return tags, next, err
+}
+
+func (c *Client) tagsPageOnce(ctx context.Context, r *request) ([]string, *url.URL, error) {
 	resp, err := c.do(ctx, r)
 	if err != nil {
 		return nil, nil, err

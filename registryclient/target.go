@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // target is where the copy walk writes: a registry repository, or a local OCI layout.
@@ -91,15 +93,9 @@ func (t layoutTarget) putBlob(ctx context.Context, src Source, desc ocispec.Desc
 		return err
 	}
 	defer release()
-	for attempt := 0; ; attempt++ {
-		err := t.writeBlob(ctx, src, desc)
-		if err == nil || attempt >= t.c.maxRetries || !temporary(err) {
-			return err
-		}
-		if werr := t.c.wait(ctx, attempt, 0); werr != nil {
-			return werr
-		}
-	}
+	return t.c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+		return t.writeBlob(ctx, src, desc)
+	})
 }
 
 func (t layoutTarget) writeBlob(ctx context.Context, src Source, desc ocispec.Descriptor) error {

@@ -2,9 +2,13 @@ package registryclient
 
 import (
 	"context"
+	"fmt"
+	"hash"
 	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // copyBlob copies one blob unless the destination has it. Two copies of the same blob
@@ -17,27 +21,83 @@ func (c *Client) copyBlob(ctx context.Context, src Source, dst Reference, desc o
 	return err
 }
 
-// transferBlob moves one blob the destination lacks. Only the move itself holds one of
-// the max_parallel_transfers slots: the existence check does not.
+// transferBlob gets one blob into dst: one operation, tried again as the retry policy
+// says. Whatever failed (the source's answer, the bytes it sent, the destination's
+// session, its verdict on what arrived), the next attempt resumes the upload session or
+// starts a new one, reading the source again; when the failed attempt had sent the
+// request that completes the upload, it first asks whether the blob arrived after all.
 func (c *Client) transferBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
-	exists, err := c.blobExists(ctx, dst, desc.Digest, push(dst))
-	if err != nil || exists {
-		return err
+	t := &transfer{c: c, src: src, dst: dst, desc: desc, unsure: true}
+	err := c.retrying(ctx, t.attempt)
+	t.abandon(ctx)
+	if err != nil {
+		return fmt.Errorf("copy blob %s (%d bytes) from %s to %s: %w", desc.Digest, desc.Size, src, dst.Name(), err)
 	}
-	release, err := c.transferSlot(ctx)
+	return nil
+}
+
+// transfer is one blob on its way from a source to a destination repository.
+type transfer struct {
+	c    *Client
+	src  Source
+	dst  Reference
+	desc ocispec.Descriptor
+
+	// A chunked upload in progress, kept between attempts so that it resumes where the
+	// registry says it stands: the session, how many bytes it acknowledged, and the
+	// hash of those bytes.
+	u      *upload
+	offset int64
+	hashed hash.Hash
+
+	// unsure is set until the destination has said it lacks the blob, and again once an
+	// attempt sends the request that completes the upload: if that answer is lost, the
+	// blob may be stored.
+	unsure bool
+}
+
+// attempt makes one try. Only the move itself holds one of the max_parallel_transfers
+// slots: the existence check and the waits between attempts do not.
+func (t *transfer) attempt(ctx context.Context, next retry.Action) error {
+	if next == retry.Restart {
+		t.abandon(ctx)
+	}
+	if t.unsure {
+		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, push(t.dst))
+		if err != nil || exists {
+			return err
+		}
+		t.unsure = false
+	}
+	release, err := t.c.transferSlot(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	for attempt := 0; ; attempt++ {
-		err := c.pushBlob(ctx, src, dst, desc)
-		if err == nil || attempt >= c.maxRetries || !temporary(err) {
-			return err
-		}
-		if werr := c.wait(ctx, attempt, 0); werr != nil {
-			return werr
-		}
+	if t.u != nil {
+		return t.putChunked(ctx, true)
 	}
+	if repo, ok := t.src.(repository); ok && repo.ref.apiHost() == t.dst.apiHost() && repo.ref.Repository != t.dst.Repository {
+		u, err := t.c.mountBlob(ctx, t.dst, repo.ref.Repository, t.desc.Digest)
+		switch {
+		case err == nil && u == nil:
+			return nil
+		case err == nil:
+			return t.upload(ctx, u, nil)
+		}
+		// A mount the registry rejects outright (no pull on the other repository, say)
+		// is no reason to fail: upload instead.
+	}
+	var early *earlyOpen
+	if t.desc.Size <= t.c.chunkSize {
+		early = openEarly(ctx, t.src, t.desc)
+	}
+	u, err := t.c.startUpload(ctx, t.dst)
+	if err != nil {
+		early.discard()
+		return err
+	}
+	return t.upload(ctx, u, early)
 }
 
 // transferSlot waits for one of the max_parallel_transfers slots.
@@ -50,63 +110,42 @@ func (c *Client) transferSlot(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// pushBlob makes one attempt at getting desc into dst: a mount when both repositories
-// are on one registry, else an upload streamed from the source.
-func (c *Client) pushBlob(ctx context.Context, src Source, dst Reference, desc ocispec.Descriptor) error {
-	if repo, ok := src.(repository); ok && repo.ref.apiHost() == dst.apiHost() && repo.ref.Repository != dst.Repository {
-		u, err := c.mountBlob(ctx, dst, repo.ref.Repository, desc.Digest)
-		switch {
-		case err == nil && u == nil:
-			return nil
-		case err == nil:
-			return c.upload(ctx, u, src, desc, nil)
+// upload sends the blob into the new session u: in one PUT, or in chunks when it is
+// large. A failed PUT's session is cancelled at once; a chunked session is kept for
+// the next attempt to resume.
+func (t *transfer) upload(ctx context.Context, u *upload, early *earlyOpen) error {
+	if t.desc.Size > t.c.chunkSize {
+		t.u, t.offset, t.hashed = u, 0, t.desc.Digest.Algorithm().Hash()
+		return t.putChunked(ctx, false)
+	}
+	var body *verifier
+	t.unsure = true
+	err := t.c.putMonolithic(ctx, u, t.desc, func() (io.ReadCloser, error) {
+		rc, err := early.take()
+		if rc == nil && err == nil {
+			rc, err = openVerified(ctx, t.src, t.desc)
 		}
-		// A mount the registry rejects outright (no pull on the other repository, say)
-		// is no reason to fail: upload instead.
-	}
-	var early *earlyOpen
-	if desc.Size <= c.chunkSize {
-		early = openEarly(ctx, src, desc)
-	}
-	u, err := c.startUpload(ctx, dst)
+		body, _ = rc.(*verifier)
+		return rc, err
+	})
+	early.discard()
 	if err != nil {
-		early.discard()
-		return err
-	}
-	return c.upload(ctx, u, src, desc, early)
-}
-
-// upload sends desc into the open session u: in one PUT, or in chunks when it is large.
-// A failed upload is cancelled, unless the blob arrived after all.
-func (c *Client) upload(ctx context.Context, u *upload, src Source, desc ocispec.Descriptor, early *earlyOpen) error {
-	var err error
-	if desc.Size > c.chunkSize {
-		err = c.putChunked(ctx, u, desc, func(offset int64) (io.ReadCloser, error) { return src.OpenBlob(ctx, desc, offset) })
-	} else {
-		var body *verifier
-		err = c.putMonolithic(ctx, u, desc, func() (io.ReadCloser, error) {
-			rc, err := early.take()
-			if rc == nil && err == nil {
-				rc, err = openVerified(ctx, src, desc)
-			}
-			body, _ = rc.(*verifier)
-			return rc, err
-		})
-		early.discard()
-		if err != nil && body != nil && body.err() != nil {
+		if body != nil && body.err() != nil {
 			// The registry may answer DIGEST_INVALID before the transport reports our
 			// verifier's error; ours says what was wrong with the source.
 			err = body.err()
 		}
-	}
-	if err != nil {
-		// What was lost may be only the answer to the closing PUT, with the blob stored.
-		if exists, herr := c.blobExists(ctx, u.ref, desc.Digest, push(u.ref)); herr == nil && exists {
-			return nil
-		}
-		c.cancel(ctx, u)
+		t.c.cancel(ctx, u)
 	}
 	return err
+}
+
+// abandon cancels the session a chunked upload kept, if any.
+func (t *transfer) abandon(ctx context.Context) {
+	if t.u != nil {
+		t.c.cancel(ctx, t.u)
+		t.u = nil
+	}
 }
 
 // earlyOpen is a source GET sent while the destination opens its upload session, so
@@ -130,8 +169,8 @@ func openEarly(ctx context.Context, src Source, desc ocispec.Descriptor) *earlyO
 	return e
 }
 
-// take returns the early stream the first time and (nil, nil) after, when a retried
-// request must open the source again.
+// take returns the early stream the first time and (nil, nil) after, when a request
+// sent again must open the source again.
 func (e *earlyOpen) take() (io.ReadCloser, error) {
 	if e == nil || e.taken {
 		return nil, nil

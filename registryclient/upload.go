@@ -94,19 +94,19 @@ func (u *upload) follow(resp *http.Response) error {
 }
 
 // putMonolithic sends the whole blob in the closing PUT. open is called again when the
-// request has to be re-sent after a 401.
+// request has to be sent again after a 401.
 func (c *Client) putMonolithic(ctx context.Context, u *upload, desc ocispec.Descriptor, open func() (io.ReadCloser, error)) error {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodPut,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
-		query:  url.Values{"digest": {desc.Digest.String()}},
-		header: http.Header{"Content-Type": {"application/octet-stream"}},
-		body:   open,
-		size:   desc.Size,
-		scopes: push(u.ref),
-		expect: []int{http.StatusCreated, http.StatusNoContent},
-		once:   true,
+		method:  http.MethodPut,
+		host:    u.ref.apiHost(),
+		loc:     u.loc,
+		query:   url.Values{"digest": {desc.Digest.String()}},
+		header:  http.Header{"Content-Type": {"application/octet-stream"}},
+		body:    open,
+		size:    desc.Size,
+		scopes:  push(u.ref),
+		expect:  []int{http.StatusCreated, http.StatusNoContent},
+		session: true,
 	})
 	if err != nil {
 		return fmt.Errorf("put blob %s: %w", u.ref.WithDigest(desc.Digest), err)
@@ -122,12 +122,12 @@ func (c *Client) cancel(ctx context.Context, u *upload) {
 	ctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer stop()
 	resp, err := c.do(ctx, &request{
-		method: http.MethodDelete,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
-		scopes: push(u.ref),
-		expect: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted},
-		once:   true,
+		method:  http.MethodDelete,
+		host:    u.ref.apiHost(),
+		loc:     u.loc,
+		scopes:  push(u.ref),
+		expect:  []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted},
+		session: true,
 	})
 	if err == nil {
 		drain(resp)

@@ -13,104 +13,115 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// errBodyConsumed stops do() from re-sending a chunk whose stream it already read; the
-// chunked upload then resumes from what the registry acknowledges.
-var errBodyConsumed = errors.New("chunk body already sent")
-
-// errSessionLost means the registry no longer tells where an upload stands (distribution
-// refuses a Location whose _state is stale after a broken PATCH): start the blob again.
-var errSessionLost = errors.New("upload session lost")
+// errBodyConsumed means a request had to be sent again (new credentials after a 401)
+// but its body was a stream already sent: the operation tries again from what the
+// registry holds.
+var errBodyConsumed = errors.New("request body already sent")
 
 // DefaultChunkSize is the size of one PATCH in a chunked upload; blobs up to this size
 // go in a single PUT.
 const DefaultChunkSize = 64 << 20
 
-// putChunked streams desc in PATCH requests of at least the registry's
-// OCI-Chunk-Min-Length, then closes the session with PUT ?digest=. When a chunk fails
-// (dropped connection, 416, 5xx), it asks the registry how much it holds and resumes
-// from there, re-opening the source at that offset: a dropped connection late in a
-// large layer does not send the layer again. The content is hashed on the way and
-// checked before the closing PUT.
-func (c *Client) putChunked(ctx context.Context, u *upload, desc ocispec.Descriptor, open func(offset int64) (io.ReadCloser, error)) error {
-	chunk := max(c.chunkSize, u.minChunk)
-	hashed := desc.Digest.Algorithm().Hash() // hash of bytes [0, offset)
-	var offset int64
-	var src io.ReadCloser
+// putChunked streams the blob into the session t.u in PATCH requests of at least the
+// registry's OCI-Chunk-Min-Length, then closes the session with PUT ?digest=. When
+// resuming (a chunk failed in an earlier attempt: dropped connection, 416, 5xx), it
+// first asks the registry how much it holds and goes on from there, re-opening the
+// source at that offset: a dropped connection late in a large layer does not send the
+// layer again. The content is hashed on the way and checked before the closing PUT.
+func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
+	u := t.u
+	if resuming {
+		acked, err := t.c.uploadOffset(ctx, u)
+		if err != nil {
+			return err
+		}
+		if acked < t.offset || acked > t.desc.Size {
+			return corrupt(true, ErrUnexpectedContentSize, "upload of %s: the registry holds %d bytes, after acknowledging %d", u.ref.WithDigest(t.desc.Digest), acked, t.offset)
+		}
+		if err := t.advance(ctx, acked); err != nil {
+			return err
+		}
+	}
+	var src io.ReadCloser // positioned at t.offset; opened only while bytes remain to send
 	defer func() {
 		if src != nil {
 			src.Close()
 		}
 	}()
-	for failures := 0; offset < desc.Size; {
+	chunk := max(t.c.chunkSize, u.minChunk)
+	for t.offset < t.desc.Size {
 		if src == nil {
 			var err error
-			if src, err = open(offset); err != nil {
+			if src, err = t.src.OpenBlob(ctx, t.desc, t.offset); err != nil {
 				return err
 			}
 		}
-		n := min(chunk, desc.Size-offset)
-		next, err := cloneHash(desc.Digest.Algorithm(), hashed)
+		n := min(chunk, t.desc.Size-t.offset)
+		next, err := cloneHash(t.desc.Digest.Algorithm(), t.hashed)
 		if err != nil {
 			return err
 		}
-		acked, err := c.patchChunk(ctx, u, io.TeeReader(io.LimitReader(src, n), next), offset, n)
-		if err == nil && acked == offset+n {
-			hashed, offset = next, acked
+		acked, err := t.c.patchChunk(ctx, u, io.TeeReader(io.LimitReader(src, n), next), t.offset, n)
+		if err != nil {
+			return err
+		}
+		if acked == t.offset+n {
+			t.hashed, t.offset = next, acked
 			continue
 		}
-		// The chunk failed or landed partly: the source stream is in an unknown place.
+		// The registry took part of the chunk: hash exactly that part before going on.
+		if acked < t.offset || acked > t.offset+n {
+			return corrupt(true, ErrUnexpectedContentSize, "upload of %s: the registry holds %d bytes after a chunk ending at %d", u.ref.WithDigest(t.desc.Digest), acked, t.offset+n)
+		}
 		src.Close()
 		src = nil
-		if err != nil {
-			if failures++; failures > c.maxRetries || !temporary(err) && !errors.Is(err, errBodyConsumed) && !isRangeError(err) {
-				return err
-			}
-			if werr := c.wait(ctx, failures-1, 0); werr != nil {
-				return werr
-			}
-			if acked, err = c.uploadOffset(ctx, u); err != nil {
-				if ctx.Err() != nil || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrDenied) {
-					return err
-				}
-				return fmt.Errorf("%w: %w", errSessionLost, err)
-			}
-		}
-		if acked < offset || acked > offset+n {
-			return fmt.Errorf("put blob %s: registry holds %d bytes after a chunk ending at %d: %w", u.ref.WithDigest(desc.Digest), acked, offset+n, ErrUnexpectedContentSize)
-		}
-		if acked > offset {
-			// Part of the chunk arrived: hash exactly that part before going on.
-			if hashed, src, err = c.skipTo(hashed, open, offset, acked); err != nil {
-				return err
-			}
-			offset = acked
+		if err := t.advance(ctx, acked); err != nil {
+			return err
 		}
 	}
-	if got := digest.NewDigestFromBytes(desc.Digest.Algorithm(), hashed.Sum(nil)); got != desc.Digest {
-		return fmt.Errorf("put blob %s: source content hashes to %s: %w", u.ref.WithDigest(desc.Digest), got, ErrDigestMismatch)
+	if got := digest.NewDigestFromBytes(t.desc.Digest.Algorithm(), t.hashed.Sum(nil)); got != t.desc.Digest {
+		return corrupt(fromRegistry(t.src), ErrDigestMismatch, "blob %s@%s: content hashes to %s", t.src, t.desc.Digest, got)
 	}
-	resp, err := c.do(ctx, &request{
-		method: http.MethodPut,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
-		query:  url.Values{"digest": {desc.Digest.String()}},
-		body:   emptyBody,
-		scopes: push(u.ref),
-		expect: []int{http.StatusCreated, http.StatusNoContent},
+	t.unsure = true
+	resp, err := t.c.do(ctx, &request{
+		method:  http.MethodPut,
+		host:    u.ref.apiHost(),
+		loc:     u.loc,
+		query:   url.Values{"digest": {t.desc.Digest.String()}},
+		body:    emptyBody,
+		scopes:  push(u.ref),
+		expect:  []int{http.StatusCreated, http.StatusNoContent},
+		session: true,
 	})
 	if err != nil {
-		return fmt.Errorf("close upload of %s: %w", u.ref.WithDigest(desc.Digest), err)
+		return fmt.Errorf("close upload of %s: %w", u.ref.WithDigest(t.desc.Digest), err)
 	}
 	drain(resp)
+	t.u = nil // the session is closed: nothing to cancel
+	return nil
+}
+
+// advance hashes the source's bytes from t.offset up to to, which the registry holds.
+func (t *transfer) advance(ctx context.Context, to int64) error {
+	if to == t.offset {
+		return nil
+	}
+	src, err := t.src.OpenBlob(ctx, t.desc, t.offset)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if _, err := io.CopyN(t.hashed, src, to-t.offset); err != nil {
+		return fmt.Errorf("read %s bytes %d-%d again: %w", t.src, t.offset, to-1, err)
+	}
+	t.offset = to
 	return nil
 }
 
 // patchChunk sends n bytes at offset and returns how many bytes the registry now holds.
 func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offset, n int64) (int64, error) {
-	sent := false
 	resp, err := c.do(ctx, &request{
 		method: http.MethodPatch,
 		host:   u.ref.apiHost(),
@@ -120,18 +131,12 @@ func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offs
 			// Inclusive, and without the "bytes " prefix of an HTTP Content-Range.
 			"Content-Range": {strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(offset+n-1, 10)},
 		},
-		body: func() (io.ReadCloser, error) {
-			if sent {
-				return nil, errBodyConsumed
-			}
-			sent = true
-			return io.NopCloser(body), nil
-		},
+		body:   oneShot(body),
 		size:   n,
 		scopes: push(u.ref),
 		// ECR answers 201 to a PATCH.
-		expect: []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
-		once:   true,
+		expect:  []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
+		session: true,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("patch %s bytes %d-%d: %w", u.ref.Name(), offset, offset+n-1, err)
@@ -149,11 +154,12 @@ func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offs
 // uploadOffset asks the registry how many bytes of the session it holds.
 func (c *Client) uploadOffset(ctx context.Context, u *upload) (int64, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodGet,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
-		scopes: push(u.ref),
-		expect: []int{http.StatusNoContent, http.StatusOK},
+		method:  http.MethodGet,
+		host:    u.ref.apiHost(),
+		loc:     u.loc,
+		scopes:  push(u.ref),
+		expect:  []int{http.StatusNoContent, http.StatusOK},
+		session: true,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("upload status of %s: %w", u.ref.Name(), err)
@@ -164,20 +170,6 @@ func (c *Client) uploadOffset(ctx context.Context, u *upload) (int64, error) {
 	}
 	end, _ := parseRange(resp.Header.Get("Range"))
 	return end, nil
-}
-
-// skipTo re-opens the source at from and hashes it up to to, returning the hash of
-// [0, to) and the source positioned at to.
-func (c *Client) skipTo(hashed hash.Hash, open func(int64) (io.ReadCloser, error), from, to int64) (hash.Hash, io.ReadCloser, error) {
-	src, err := open(from)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := io.CopyN(hashed, src, to-from); err != nil {
-		src.Close()
-		return nil, nil, fmt.Errorf("re-read source bytes %d-%d: %w", from, to-1, err)
-	}
-	return hashed, src, nil
 }
 
 // parseRange reads an upload's "0-<end>" Range header into the number of bytes held.
@@ -199,6 +191,18 @@ func parseRange(v string) (int64, bool) {
 	return e + 1, true
 }
 
+// oneShot is the body of a request that streams r: it can be sent once.
+func oneShot(r io.Reader) func() (io.ReadCloser, error) {
+	sent := false
+	return func() (io.ReadCloser, error) {
+		if sent {
+			return nil, errBodyConsumed
+		}
+		sent = true
+		return io.NopCloser(r), nil
+	}
+}
+
 // cloneHash copies a hash's state, so a chunk can be hashed provisionally and the
 // hash of what the registry acknowledged kept aside.
 func cloneHash(alg digest.Algorithm, h hash.Hash) (hash.Hash, error) {
@@ -215,9 +219,4 @@ func cloneHash(alg digest.Algorithm, h hash.Hash) (hash.Hash, error) {
 		return nil, fmt.Errorf("clone hash: %w", err)
 	}
 	return clone, nil
-}
-
-func isRangeError(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Status == http.StatusRequestedRangeNotSatisfiable || e.hasCode("RANGE_INVALID"))
 }

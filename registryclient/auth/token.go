@@ -39,8 +39,9 @@ type tokenKey struct {
 	host, realm, service, scopes string
 }
 
-// tokenAttempts bounds how often a token request is sent when the token endpoint
-// answers 408, 429 or 5xx or drops the connection (auth.docker.io has bad minutes too).
+// tokenAttempts bounds how often a token request is sent when the retry policy says
+// asking again may help: 408, 429, 5xx, a dropped connection (auth.docker.io has bad
+// minutes too).
 const tokenAttempts = 4
 
 // tokenBackoff is the first wait before asking a failing token endpoint again.
@@ -50,39 +51,41 @@ const tokenBackoff = 200 * time.Millisecond
 // POST for an identity token, otherwise a GET with basic credentials or none.
 func (a *Authenticator) fetchToken(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (token, error) {
 	for attempt := 0; ; attempt++ {
-		t, again, after, err := a.fetchTokenOnce(ctx, host, ch, scopes, cred)
-		if err == nil || !again || attempt+1 == tokenAttempts || ctx.Err() != nil {
+		t, failed, err := a.fetchTokenOnce(ctx, host, ch, scopes, cred)
+		failed.Canceled = ctx.Err() != nil
+		d := retry.Decide(failed)
+		if err == nil || d.Action == retry.Stop || attempt+1 == tokenAttempts {
 			return t, err
 		}
-		if werr := retry.Wait(ctx, tokenBackoff, attempt, after); werr != nil {
+		if werr := retry.Wait(ctx, tokenBackoff, attempt, d.After); werr != nil {
 			return token{}, werr
 		}
 	}
 }
 
-// fetchTokenOnce makes one token request. again says whether asking again may help,
-// after how long the endpoint asked us to wait (0: back off as we like).
-func (a *Authenticator) fetchTokenOnce(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (t token, again bool, after time.Duration, err error) {
+// fetchTokenOnce makes one token request; when it fails, failed says what the retry
+// policy needs to know.
+func (a *Authenticator) fetchTokenOnce(ctx context.Context, host string, ch hostChallenge, scopes scopeSet, cred Credential) (t token, failed retry.Failure, err error) {
 	req, err := tokenRequest(ctx, ch, scopes, cred)
 	if err != nil {
-		return token{}, false, 0, &Error{Host: host, Reason: err.Error()}
+		return token{}, failed, &Error{Host: host, Reason: err.Error()}
 	}
 	sent := a.now()
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return token{}, retry.Transport(err), 0,
-			fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
+		failed.Transport = retry.Transport(err)
+		return token{}, failed, fmt.Errorf("request token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return token{}, retry.Status(resp.StatusCode), retry.After(resp.Header.Get("Retry-After")),
-			tokenStatusError(host, req.URL.Host, resp, cred)
+		failed.Status, failed.After = resp.StatusCode, retry.After(resp.Header.Get("Retry-After"))
+		return token{}, failed, tokenStatusError(host, req.URL.Host, resp, cred)
 	}
 	t, err = decodeToken(resp.Body, sent)
 	if err != nil {
-		return token{}, false, 0, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
+		return token{}, failed, fmt.Errorf("read token from %s for registry %s: %w", req.URL.Host, host, err)
 	}
-	return t, false, 0, nil
+	return t, failed, nil
 }
 
 func tokenRequest(ctx context.Context, ch hostChallenge, scopes scopeSet, cred Credential) (*http.Request, error) {

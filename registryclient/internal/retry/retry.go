@@ -1,6 +1,7 @@
-// Package retry is the one status table and backoff for every request the registry
-// client sends, to registries and to their token endpoints alike: which failures are
-// worth another try, and how long to wait before it.
+// Package retry is the one retry policy for everything the registry client does, with
+// registries and with their token endpoints alike: which failures are worth another
+// try (Decide, on the status table and transport judgement below), what that try
+// starts from, and how long to wait before it.
 package retry
 
 import (

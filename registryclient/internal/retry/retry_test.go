@@ -43,3 +43,37 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 		t.Errorf("Wait on a cancelled context: %v", err)
 	}
 }
+
+func TestDecide(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    Failure
+		want Action
+	}{
+		{"a cancelled caller stops whatever happened", Failure{Canceled: true, Transport: true}, Stop},
+		{"a blob damaged on its way from a registry is read again", Failure{Corrupt: true, Remote: true}, Restart},
+		{"a corrupt local file stays corrupt", Failure{Corrupt: true}, Stop},
+		{"a reset connection is tried again", Failure{Transport: true}, Again},
+		{"a stalled PATCH resumes", Failure{Transport: true, Method: http.MethodPatch, Session: true}, Again},
+		{"a lost upload session starts over", Failure{Status: 404, Codes: []string{"BLOB_UPLOAD_UNKNOWN"}, Method: http.MethodPatch, Session: true}, Restart},
+		{"a stale upload Location starts over", Failure{Status: 400, Codes: []string{"BLOB_UPLOAD_INVALID"}, Method: http.MethodPut, Session: true}, Restart},
+		{"a refused upload status request starts over", Failure{Status: 416, Codes: []string{"RANGE_INVALID"}, Method: http.MethodGet, Session: true}, Restart},
+		{"a finished upload the registry finds damaged is sent again", Failure{Status: 400, Codes: []string{"DIGEST_INVALID"}, Method: http.MethodPut, Session: true}, Restart},
+		{"a chunk at the wrong offset resumes from the registry's", Failure{Status: 416, Method: http.MethodPatch, Session: true}, Again},
+		{"a 503 is tried again", Failure{Status: 503}, Again},
+		{"a 429 is tried again", Failure{Status: 429, After: 2 * time.Second}, Again},
+		{"a 404 manifest is final", Failure{Status: 404, Codes: []string{"MANIFEST_UNKNOWN"}, Method: http.MethodGet}, Stop},
+		{"a 403 is final", Failure{Status: 403, Codes: []string{"DENIED"}}, Stop},
+		{"a 400 without a known code is final", Failure{Status: 400, Codes: []string{"MANIFEST_INVALID"}, Method: http.MethodPut}, Stop},
+		{"a 416 on a ranged blob read is final", Failure{Status: 416, Method: http.MethodGet}, Stop},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Decide(tc.f); got.Action != tc.want {
+				t.Errorf("Decide(%+v) = %s, want %s", tc.f, got.Action, tc.want)
+			}
+		})
+	}
+	if d := Decide(Failure{Status: 429, After: 2 * time.Second}); d.After != 2*time.Second {
+		t.Errorf("a 429's Retry-After is lost: %s", d.After)
+	}
+}
