@@ -28,6 +28,7 @@ type Client struct {
 
 	insecureHosts map[string]bool
 	schemes       sync.Map // API host → "https" or "http", learned on first contact
+	contacts      sync.Map // API host → chan closed once the first request to it was answered
 
 	maxRetries            int
 	backoffBase           time.Duration

@@ -3,9 +3,13 @@ package registryclient_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -225,5 +229,48 @@ func TestConcurrentFirstContactWithPlainHTTPRegistry(t *testing.T) {
 		if err != nil {
 			t.Errorf("resource %d: %v", i, err)
 		}
+	}
+}
+
+// A plan refreshes many resources at once: before the client knows a registry wants
+// tokens, only one request may go out anonymous and draw a 401; the others wait for
+// its answer and ask for their tokens first.
+func TestManyResourcesAtOnceDrawOne401(t *testing.T) {
+	isolateDockerConfig(t)
+	reg := testregistry.StartT(t, testregistry.Options{Auth: testregistry.AuthToken})
+	const resources = 12
+	for i := range resources {
+		pushImage(t, reg, fmt.Sprintf("team/app%d", i), "v1", testregistry.ImageSpec{Seed: int64(40 + i), Layers: 1})
+	}
+	var unauthorized atomic.Int32
+	forward := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host})
+	forward.ModifyResponse = func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusUnauthorized {
+			unauthorized.Add(1)
+		}
+		return nil
+	}
+	proxy := httptest.NewServer(forward)
+	defer proxy.Close()
+	host := strings.TrimPrefix(proxy.URL, "http://")
+	dir := isolateDockerConfig(t)
+	writeDockerConfig(t, dir, dockerConfig{Auths: map[string]dockerAuth{host: basicAuth(reg.Username, reg.Password)}})
+	client := registryclient.New()
+
+	errs := make([]error, resources)
+	var wg sync.WaitGroup
+	for i := range resources {
+		wg.Go(func() {
+			_, errs[i] = client.HeadManifest(t.Context(), parseRef(t, fmt.Sprintf("%s/team/app%d:v1", host, i)))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("resource %d: %v", i, err)
+		}
+	}
+	if n := unauthorized.Load(); n != 1 {
+		t.Errorf("%d requests drew a 401, want 1: the others should have waited for the first answer", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,6 +46,11 @@ type request struct {
 // itself, never to another host an upload Location names. Both directions of the body
 // are watched: a connection that carries no bytes for the idle timeout is dropped.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
+	release, err := c.firstContact(ctx, r.host)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	reauthenticated := false
 	for {
 		ctx, dog := c.watch(ctx)
@@ -98,6 +104,25 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		e.session = r.session
 		resp.Body.Close()
 		return nil, e
+	}
+}
+
+// firstContact lets one request be the first to a host while the others wait for its
+// answer: that answer tells whether the host speaks plain HTTP and how it wants to be
+// authenticated, so a plan of many resources sends one anonymous request that draws a
+// 401, not one per request in flight. release ends the wait for everyone.
+func (c *Client) firstContact(ctx context.Context, host string) (release func(), err error) {
+	gate, waiting := c.contacts.LoadOrStore(host, make(chan struct{}))
+	ch := gate.(chan struct{})
+	if !waiting {
+		var once sync.Once
+		return func() { once.Do(func() { close(ch) }) }, nil
+	}
+	select {
+	case <-ch:
+		return func() {}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
