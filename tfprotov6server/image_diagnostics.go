@@ -1,6 +1,7 @@
 package tfprotov6server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -62,6 +63,8 @@ func nextStep(err error, t target) string {
 	}
 	dst := atDestination(err, t)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return "The copy was interrupted (Terraform was stopped): apply again; what was already copied is skipped."
 	case errors.Is(err, registryclient.ErrUnauthorized) && dst:
 		return fmt.Sprintf("%s refused the credentials for pushing to %s: check push permission and the credentials for %s (the provider's registry_auth block or the Docker config).", t.destination.Registry, t.destination.Name(), t.destination.Registry)
 	case errors.Is(err, registryclient.ErrUnauthorized):

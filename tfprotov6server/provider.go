@@ -30,7 +30,7 @@ func providerSchema() *tfprotov6.Schema {
 			{Name: "max_parallel_transfers", Type: tftypes.Number, Optional: true,
 				Description: fmt.Sprintf("How many blobs move at once across all resources of a run, from 1 to 64, for example `2` on a slow link. Default: %d.", registryclient.DefaultParallelTransfers)},
 			{Name: "max_retries", Type: tftypes.Number, Optional: true,
-				Description: fmt.Sprintf("How often a request that is safe to repeat is retried after a dropped connection or a 408, 429 or 5xx answer, with exponential backoff and honouring `Retry-After`, from 0 to 20, for example `10` for a flaky network. Default: %d.", registryclient.DefaultMaxRetries)},
+				Description: fmt.Sprintf("How often a failed operation (a request, or one blob's whole transfer) is tried again when that may help: a dropped or stalled connection, a 408, 429 (honouring `Retry-After`) or 5xx answer, or content damaged on its way; with exponential backoff, from 0 to 20, for example `10` for a flaky network. Default: %d.", registryclient.DefaultMaxRetries)},
 			{Name: "allow_nondistributable_artifacts", Type: tftypes.Bool, Optional: true,
 				Description: "Copy foreign and non-distributable layers (such as Windows base layers) too: `true` for a private mirror of Windows images that must work without reaching Microsoft's servers. Default: `false`: they are left out, as their licence usually forbids redistribution, and the copied manifest still points at where they live."},
 		},
