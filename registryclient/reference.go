@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 )
 
 // DefaultTag is the tag a reference without tag or digest means, as Docker reads it.
@@ -90,7 +92,7 @@ func ParseReference(s string) (Reference, error) {
 			name = name[slash+1:]
 		}
 	}
-	if ref.Registry == "index.docker.io" || ref.Registry == dockerHubAPIHost {
+	if auth.IsDockerHub(ref.Registry) {
 		ref.Registry = DockerHub
 	}
 	if ref.Registry == DockerHub && !strings.Contains(name, "/") {

@@ -18,6 +18,9 @@ const dockerHubConfigKey = "https://index.docker.io/v1/"
 // index.docker.io in old configs, registry-1.docker.io as its API host.
 var hubAliases = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
 
+// IsDockerHub reports whether host is one of Docker Hub's names, in any case.
+func IsDockerHub(host string) bool { return slices.Contains(hubAliases, strings.ToLower(host)) }
+
 // NormalizeHost turns a registry address as users write it ("https://ghcr.io/",
 // "https://index.docker.io/v1/") into a lowercase host[:port], with Docker Hub's aliases
 // folded into one.
