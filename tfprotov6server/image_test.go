@@ -43,6 +43,8 @@ func configured(source, destination, platform string) image {
 	return m
 }
 
+func with(m image, f func(*image)) image { f(&m); return m }
+
 func TestValidateNamesTheAttribute(t *testing.T) {
 	for _, tc := range []struct {
 		name, attr string
@@ -52,6 +54,9 @@ func TestValidateNamesTheAttribute(t *testing.T) {
 		{"a destination with a digest", "destination", configured("alpine", "r.io/mirror/app@"+testDigest, "")},
 		{"a destination without a repository", "destination", configured("alpine", "r.io/", "")},
 		{"a platform without an architecture", "platform", configured("alpine", "r.io/mirror/app", "linux")},
+		{"a destination that is the source itself", "destination", configured("r.io/mirror/app:v1", "R.IO/mirror/app", "")},
+		{"an unknown compression", "compression", with(configured("alpine", "r.io/mirror/app", ""), func(m *image) { m.Compression = knownString("zstd") })},
+		{"an unknown drift policy", "destination_drift", with(configured("alpine", "r.io/mirror/app", ""), func(m *image) { m.DestinationDrift = knownString("ignore") })},
 	} {
 		t.Run(tc.name+" is reported on "+tc.attr, func(t *testing.T) {
 			s := newServer("test")
