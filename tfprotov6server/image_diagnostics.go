@@ -63,8 +63,6 @@ func nextStep(err error, t target) string {
 	}
 	dst := atDestination(err, t)
 	switch {
-	case errors.Is(err, context.Canceled):
-		return "The copy was interrupted (Terraform was stopped): apply again; what was already copied is skipped."
 	case errors.Is(err, registryclient.ErrUnauthorized) && dst:
 		return fmt.Sprintf("%s refused the credentials for pushing to %s: check push permission and the credentials for %s (the provider's registry_auth block or the Docker config).", t.destination.Registry, t.destination.Name(), t.destination.Registry)
 	case errors.Is(err, registryclient.ErrUnauthorized):
@@ -90,6 +88,9 @@ func nextStep(err error, t target) string {
 	}
 	if advice := commonAdvice(err); advice != "" {
 		return advice
+	}
+	if errors.Is(err, context.Canceled) {
+		return "The copy was interrupted (Terraform was stopped): apply again; what was already copied is skipped."
 	}
 	return fmt.Sprintf("Check that %s can be reached from here, then apply again.", hosts)
 }
