@@ -63,7 +63,7 @@ func (t *transfer) attempt(ctx context.Context, next retry.Action) error {
 		t.abandon(ctx)
 	}
 	if t.unsure {
-		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, push(t.dst))
+		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, pushAccess)
 		if err != nil || exists {
 			return err
 		}
