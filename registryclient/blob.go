@@ -43,7 +43,7 @@ func (c *Client) headBlob(ctx context.Context, ref Reference, d digest.Digest, a
 		if isNotFound(err) {
 			return false, nil
 		}
-		return false, fmt.Errorf("head blob %s: %w", ref.WithDigest(d), err)
+		return false, err
 	}
 	resp.Body.Close()
 	return true, nil
@@ -80,14 +80,14 @@ func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Des
 	}
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("get blob %s: %w", ref.WithDigest(desc.Digest), err)
+		return nil, err
 	}
 	want := desc.Size - offset
 	if resp.StatusCode == http.StatusOK && offset > 0 {
 		// The registry ignored the Range header: skip to the offset ourselves.
 		if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
 			resp.Body.Close()
-			return nil, fmt.Errorf("get blob %s from byte %d: %w", ref.WithDigest(desc.Digest), offset, err)
+			return nil, r.failed(fmt.Errorf("skip to byte %d: %w", offset, err))
 		}
 		if resp.ContentLength >= 0 {
 			resp.ContentLength -= offset

@@ -59,7 +59,7 @@ func (c *Client) RemoveTag(ctx context.Context, ref Reference) error {
 
 // deleteManifest sends DELETE /v2/<repo>/manifests/<tag or digest>.
 func (c *Client) deleteManifest(ctx context.Context, ref Reference, identifier string) error {
-	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+	return c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
 		resp, err := c.do(ctx, &request{
 			method:   http.MethodDelete,
 			ref:      ref,
@@ -74,8 +74,4 @@ func (c *Client) deleteManifest(ctx context.Context, ref Reference, identifier s
 		drain(resp)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete %s/manifests/%s: %w", ref.Name(), identifier, err)
-	}
-	return nil
 }

@@ -66,13 +66,13 @@ func (c *Client) headManifest(ctx context.Context, ref Reference, a access) (des
 			return nil
 		}
 		if ref.Digest != "" && d != ref.Digest {
-			return corrupt(true, ErrDigestMismatch, "registry answered %s", d)
+			return corrupt(true, ErrDigestMismatch, "head manifest %s: registry answered %s", ref, d)
 		}
 		desc = ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type")), Digest: d, Size: resp.ContentLength}
 		return nil
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: %w", ref, err)
+		return ocispec.Descriptor{}, err
 	}
 	if missing {
 		// Some registries leave the header out of HEAD answers: fall back to reading it.
@@ -106,7 +106,7 @@ func (c *Client) getManifest(ctx context.Context, ref Reference) (Manifest, erro
 		expect:   []int{http.StatusOK},
 	})
 	if err != nil {
-		return Manifest{}, fmt.Errorf("get manifest %s: %w", ref, err)
+		return Manifest{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
@@ -186,13 +186,13 @@ func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (ht
 		if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
 			// Sending it again settles whether the registry stored other bytes or the
 			// answer was damaged on the way.
-			return corrupt(true, ErrDigestMismatch, "registry stored it as %s, expected %s", got, m.Digest)
+			return corrupt(true, ErrDigestMismatch, "put manifest %s: registry stored it as %s, expected %s", at, got, m.Digest)
 		}
 		header = resp.Header
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("put manifest %s: %w", at, err)
+		return nil, err
 	}
 	return header, nil
 }

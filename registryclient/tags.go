@@ -38,7 +38,7 @@ func (c *Client) ListTags(ctx context.Context, repo Reference) ([]string, error)
 	for {
 		page, next, err := c.tagsPage(ctx, r)
 		if err != nil {
-			return nil, fmt.Errorf("list tags %s: %w", repo.Name(), err)
+			return nil, err
 		}
 		tags = append(tags, page...)
 		if next == nil {

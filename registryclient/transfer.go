@@ -31,7 +31,7 @@ func (c *Client) transferBlob(ctx context.Context, src Source, dst Reference, de
 	err := c.retrying(ctx, t.attempt)
 	t.abandon(ctx)
 	if err != nil {
-		return fmt.Errorf("copy blob %s (%d bytes) from %s to %s: %w", desc.Digest, desc.Size, src, dst.Name(), err)
+		return fmt.Errorf("copy blob %s (%d bytes): %w", desc.Digest, desc.Size, err)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (c *Client) startUpload(ctx context.Context, dst Reference) (*upload, error
 		expect:   []int{http.StatusAccepted},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start upload to %s: %w", dst, err)
+		return nil, err
 	}
 	drain(resp)
 	return newUpload(dst, resp)
@@ -108,7 +108,7 @@ func (c *Client) putMonolithic(ctx context.Context, u *upload, desc ocispec.Desc
 		session:  true,
 	})
 	if err != nil {
-		return fmt.Errorf("put blob %s: %w", u.ref.WithDigest(desc.Digest), err)
+		return err
 	}
 	drain(resp)
 	return nil

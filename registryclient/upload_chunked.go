@@ -96,7 +96,7 @@ func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
 		session:  true,
 	})
 	if err != nil {
-		return fmt.Errorf("close upload of %s: %w", u.ref.WithDigest(t.desc.Digest), err)
+		return err
 	}
 	drain(resp)
 	t.u = nil // the session is closed: nothing to cancel
@@ -139,7 +139,7 @@ func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offs
 		session: true,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("patch %s bytes %d-%d: %w", u.ref.Name(), offset, offset+n-1, err)
+		return 0, fmt.Errorf("bytes %d-%d: %w", offset, offset+n-1, err)
 	}
 	drain(resp)
 	if err := u.follow(resp); err != nil && !errors.Is(err, errNoLocation) {
@@ -163,7 +163,7 @@ func (c *Client) uploadOffset(ctx context.Context, u *upload) (int64, error) {
 		session:  true,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("upload status of %s: %w", u.ref.Name(), err)
+		return 0, err
 	}
 	drain(resp)
 	if err := u.follow(resp); err != nil && !errors.Is(err, errNoLocation) {
