@@ -164,7 +164,7 @@ func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispe
 		return c, err
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("compress layer %s of %s and push it to %s: %w", layer.Digest, w.src, dst.Name(), err)
+		return ocispec.Descriptor{}, fmt.Errorf("compress layer %s: %w", layer.Digest, err)
 	}
 	w.compressed.put(layer.Digest, c)
 	return c, nil

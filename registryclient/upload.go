@@ -41,7 +41,7 @@ func (c *Client) mountBlob(ctx context.Context, dst Reference, from string, d di
 		expect:   []int{http.StatusCreated, http.StatusAccepted},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mount blob %s from %s: %w", dst.WithDigest(d), from, err)
+		return nil, err
 	}
 	drain(resp)
 	if resp.StatusCode == http.StatusCreated {
