@@ -12,38 +12,38 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
 // BlobExists reports whether ref's repository already holds blob d.
 func (c *Client) BlobExists(ctx context.Context, ref Reference, d digest.Digest) (bool, error) {
-	return c.blobExists(ctx, ref, d, pull(ref))
+	return c.blobExists(ctx, ref, d, implied)
 }
 
 // blobExists asks ref's repository whether it holds blob d, as an operation of its own.
-func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (exists bool, err error) {
+func (c *Client) blobExists(ctx context.Context, ref Reference, d digest.Digest, a access) (exists bool, err error) {
 	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
-		exists, err = c.headBlob(ctx, ref, d, scopes)
+		exists, err = c.headBlob(ctx, ref, d, a)
 		return err
 	})
 	return exists, err
 }
 
 // headBlob asks once whether ref's repository holds blob d.
-func (c *Client) headBlob(ctx context.Context, ref Reference, d digest.Digest, scopes []auth.Scope) (bool, error) {
+func (c *Client) headBlob(ctx context.Context, ref Reference, d digest.Digest, a access) (bool, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodHead,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/blobs/" + d.String(),
-		scopes: scopes,
-		expect: []int{http.StatusOK},
+		method:   http.MethodHead,
+		ref:      ref,
+		endpoint: blobs,
+		id:       d.String(),
+		access:   a,
+		expect:   []int{http.StatusOK},
 	})
 	if err != nil {
 		if isNotFound(err) {
 			return false, nil
 		}
-		return false, fmt.Errorf("head blob %s: %w", ref.WithDigest(d), err)
+		return false, err
 	}
 	resp.Body.Close()
 	return true, nil
@@ -68,11 +68,11 @@ func (c *Client) OpenBlob(ctx context.Context, ref Reference, desc ocispec.Descr
 // is one request: the caller's operation decides about trying again.
 func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Descriptor, offset int64) (io.ReadCloser, error) {
 	r := &request{
-		method: http.MethodGet,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/blobs/" + desc.Digest.String(),
-		scopes: pull(ref),
-		expect: []int{http.StatusOK},
+		method:   http.MethodGet,
+		ref:      ref,
+		endpoint: blobs,
+		id:       desc.Digest.String(),
+		expect:   []int{http.StatusOK},
 	}
 	if offset > 0 {
 		r.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
@@ -80,14 +80,14 @@ func (c *Client) openBlobAt(ctx context.Context, ref Reference, desc ocispec.Des
 	}
 	resp, err := c.do(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("get blob %s: %w", ref.WithDigest(desc.Digest), err)
+		return nil, err
 	}
 	want := desc.Size - offset
 	if resp.StatusCode == http.StatusOK && offset > 0 {
 		// The registry ignored the Range header: skip to the offset ourselves.
 		if _, err := io.CopyN(io.Discard, resp.Body, offset); err != nil {
 			resp.Body.Close()
-			return nil, fmt.Errorf("get blob %s from byte %d: %w", ref.WithDigest(desc.Digest), offset, err)
+			return nil, r.failed(fmt.Errorf("skip to byte %d: %w", offset, err))
 		}
 		if resp.ContentLength >= 0 {
 			resp.ContentLength -= offset

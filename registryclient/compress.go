@@ -134,7 +134,7 @@ func withLayers(m Manifest, layers []ocispec.Descriptor) (Manifest, error) {
 func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispec.Descriptor) (ocispec.Descriptor, error) {
 	dst := t.repo
 	if c, ok := w.compressed.get(layer.Digest); ok {
-		exists, err := w.c.blobExists(ctx, dst, c.Digest, push(dst))
+		exists, err := w.c.blobExists(ctx, dst, c.Digest, pushAccess)
 		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -164,7 +164,7 @@ func (t registryTarget) compressLayer(ctx context.Context, w *walk, layer ocispe
 		return c, err
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("compress layer %s of %s and push it to %s: %w", layer.Digest, w.src, dst.Name(), err)
+		return ocispec.Descriptor{}, fmt.Errorf("compress layer %s: %w", layer.Digest, err)
 	}
 	w.compressed.put(layer.Digest, c)
 	return c, nil
@@ -184,15 +184,15 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 	}
 	z := startCompressing(raw, layer.Digest.Algorithm(), &c.gzipWriters)
 	resp, err := c.do(ctx, &request{
-		method:  http.MethodPatch,
-		host:    u.ref.apiHost(),
-		loc:     u.loc,
-		header:  http.Header{"Content-Type": {"application/octet-stream"}},
-		body:    oneShot(z),
-		size:    -1,
-		scopes:  push(u.ref),
-		expect:  []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
-		session: true,
+		method:   http.MethodPatch,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
+		header:   http.Header{"Content-Type": {"application/octet-stream"}},
+		body:     oneShot(z),
+		size:     -1,
+		expect:   []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
+		session:  true,
 	})
 	d, size, zerr := z.finish()
 	if zerr != nil && (err == nil || !errors.Is(zerr, errUploadStopped)) {
@@ -207,14 +207,14 @@ func (c *Client) pushCompressed(ctx context.Context, src Source, dst Reference, 
 	if err == nil {
 		var done *http.Response
 		done, err = c.do(ctx, &request{
-			method:  http.MethodPut,
-			host:    u.ref.apiHost(),
-			loc:     u.loc,
-			query:   url.Values{"digest": {d.String()}},
-			body:    emptyBody,
-			scopes:  push(u.ref),
-			expect:  []int{http.StatusCreated, http.StatusNoContent},
-			session: true,
+			method:   http.MethodPut,
+			ref:      u.ref,
+			endpoint: blobUploads,
+			loc:      u.loc,
+			query:    url.Values{"digest": {d.String()}},
+			body:     emptyBody,
+			expect:   []int{http.StatusCreated, http.StatusNoContent},
+			session:  true,
 		})
 		if err == nil {
 			drain(done)

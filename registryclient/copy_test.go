@@ -145,3 +145,30 @@ func TestCopyArtifactWithNonImageConfig(t *testing.T) {
 		t.Error("the artifact's config was not copied")
 	}
 }
+
+// TestCopyFailureNamesTheRequestOnce: the provider writes "Copying X to Y failed: …"
+// around this error, so the error names the failed request once and does not repeat
+// the image or the repository in front of it.
+func TestCopyFailureNamesTheRequestOnce(t *testing.T) {
+	src, dst := newFakeRegistry(t), newFakeRegistry(t)
+	src.seedImage("team/app", "v1", 300)
+	dst.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		fakeError(w, http.StatusForbidden, "DENIED")
+		return true
+	}
+	_, err := testClient().Copy(context.Background(), src.ref(t, "team/app:v1"), dst.ref(t, "mirror/app:v1"), CopyOptions{})
+	if !errors.Is(err, ErrDenied) {
+		t.Fatalf("copy = %v, want the destination's DENIED", err)
+	}
+	msg := err.Error()
+	post := "POST " + dst.host() + "/v2/mirror/app/blobs/uploads/: 403 forbidden; DENIED"
+	if !strings.Contains(msg, post) {
+		t.Errorf("message %q does not name the refused request %q", msg, post)
+	}
+	if n := strings.Count(msg, "mirror/app"); n != 1 {
+		t.Errorf("message %q names the destination repository %d times, want once", msg, n)
+	}
+}

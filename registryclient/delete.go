@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
@@ -22,7 +21,7 @@ var ErrUnsupported = errors.New("not supported by the registry")
 // when no other tag of the repository points at it too (ErrTagShared). Blobs are left
 // to the registry's garbage collector. A tag already gone is success.
 func (c *Client) RemoveTag(ctx context.Context, ref Reference) error {
-	desc, err := c.headManifest(ctx, ref, deleting(ref))
+	desc, err := c.headManifest(ctx, ref, deleteAccess)
 	if isNotFound(err) {
 		return nil
 	}
@@ -44,7 +43,7 @@ func (c *Client) RemoveTag(ctx context.Context, ref Reference) error {
 		if tag == ref.Tag {
 			continue
 		}
-		other, err := c.headManifest(ctx, ref.WithTag(tag), deleting(ref))
+		other, err := c.headManifest(ctx, ref.WithTag(tag), deleteAccess)
 		if err == nil && other.Digest == desc.Digest {
 			return fmt.Errorf("%s: %s is also tagged %s: %w", ref, desc.Digest, tag, ErrTagShared)
 		}
@@ -60,13 +59,14 @@ func (c *Client) RemoveTag(ctx context.Context, ref Reference) error {
 
 // deleteManifest sends DELETE /v2/<repo>/manifests/<tag or digest>.
 func (c *Client) deleteManifest(ctx context.Context, ref Reference, identifier string) error {
-	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
+	return c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
 		resp, err := c.do(ctx, &request{
-			method: http.MethodDelete,
-			host:   ref.apiHost(),
-			path:   "/v2/" + ref.Repository + "/manifests/" + identifier,
-			scopes: deleting(ref),
-			expect: []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
+			method:   http.MethodDelete,
+			ref:      ref,
+			endpoint: manifests,
+			id:       identifier,
+			access:   deleteAccess,
+			expect:   []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
 		})
 		if err != nil {
 			return err
@@ -74,12 +74,4 @@ func (c *Client) deleteManifest(ctx context.Context, ref Reference, identifier s
 		drain(resp)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete %s/manifests/%s: %w", ref.Name(), identifier, err)
-	}
-	return nil
-}
-
-func deleting(ref Reference) []auth.Scope {
-	return []auth.Scope{{Repository: ref.Repository, Actions: []string{"pull", "delete"}}}
 }

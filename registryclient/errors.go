@@ -37,11 +37,13 @@ type ErrorDetail struct {
 
 // Error is a registry answer with a status the request did not expect.
 type Error struct {
-	Method string
-	URL    string // host and path, no query: query strings may carry upload state
-	Status int
-	Errors []ErrorDetail
-	Body   string // a short excerpt when the body was not the standard JSON
+	Method     string
+	URL        string // host and path, no query: query strings may carry upload state
+	Registry   string // the registry the request was about, as in its Reference
+	Repository string // the repository the request was about
+	Status     int
+	Errors     []ErrorDetail
+	Body       string // a short excerpt when the body was not the standard JSON
 
 	retryAfter time.Duration // the answer's Retry-After
 	session    bool          // the request continued an upload session
@@ -82,8 +84,7 @@ func (e *Error) Is(target error) bool {
 // About reports whether the failed request was about ref's repository on ref's
 // registry, to tell a failure at the destination from one at the source.
 func (e *Error) About(ref Reference) bool {
-	host, path, _ := strings.Cut(e.URL, "/")
-	return strings.EqualFold(host, ref.apiHost()) && strings.HasPrefix("/"+path, "/v2/"+ref.Repository+"/")
+	return strings.EqualFold(e.Registry, ref.Registry) && e.Repository == ref.Repository
 }
 
 func (e *Error) hasCode(codes ...string) bool {

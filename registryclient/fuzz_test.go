@@ -46,9 +46,10 @@ func FuzzParseReference(f *testing.F) {
 		if again != ref {
 			t.Fatalf("ParseReference(%q) = %#v, but its String %q parses to %#v", s, ref, ref.String(), again)
 		}
-		// Every request for the image is addressed like this (request.go): the
-		// registry must be a host[:port] that a request URL carries unchanged.
-		u := url.URL{Scheme: "https", Host: ref.apiHost(), Path: "/v2/" + ref.Repository + "/manifests/" + ref.identifier()}
+		// Every request for the image is addressed by request.go: the registry must be
+		// a host[:port] that a request URL carries unchanged.
+		r := &request{method: http.MethodGet, ref: ref, endpoint: manifests, id: ref.identifier()}
+		u := url.URL{Scheme: "https", Host: ref.apiHost(), Path: r.path()}
 		req, err := http.NewRequest(http.MethodGet, u.String(), nil)
 		if err != nil {
 			t.Fatalf("ParseReference(%q) accepted registry %q, but no request can address it: %v", s, ref.Registry, err)

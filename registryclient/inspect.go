@@ -30,7 +30,7 @@ func (c *Client) Inspect(ctx context.Context, ref Reference, p *Platform) (Inspe
 	}
 	parsed, err := m.parse()
 	if err != nil {
-		return Inspection{}, fmt.Errorf("inspect %s: %w", ref, err)
+		return Inspection{}, err
 	}
 	if !IsIndex(m.MediaType) {
 		if p != nil {
@@ -57,7 +57,7 @@ func (c *Client) Inspect(ctx context.Context, ref Reference, p *Platform) (Inspe
 	}
 	cp, err := cm.parse()
 	if err != nil {
-		return Inspection{}, fmt.Errorf("inspect %s: %w", ref, err)
+		return Inspection{}, err
 	}
 	in.Manifest, in.Config = cm, cp.Config
 	return in, nil

@@ -12,7 +12,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/internal/retry"
 )
 
@@ -40,22 +39,23 @@ func (m Manifest) parse() (parsed, error) {
 // HeadManifest returns the digest, media type and size of ref's manifest at the cost of
 // one HEAD (which Docker Hub does not count against the pull quota).
 func (c *Client) HeadManifest(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
-	return c.headManifest(ctx, ref, pull(ref))
+	return c.headManifest(ctx, ref, implied)
 }
 
 // headManifest is HeadManifest with the scopes of the operation it is part of: a copy
 // reads its destination with the pull,push token it will write with, so one token
 // serves both.
-func (c *Client) headManifest(ctx context.Context, ref Reference, scopes []auth.Scope) (desc ocispec.Descriptor, err error) {
+func (c *Client) headManifest(ctx context.Context, ref Reference, a access) (desc ocispec.Descriptor, err error) {
 	var missing bool // the registry left Docker-Content-Digest out
 	err = c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
 		resp, err := c.do(ctx, &request{
-			method: http.MethodHead,
-			host:   ref.apiHost(),
-			path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
-			header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
-			scopes: scopes,
-			expect: []int{http.StatusOK},
+			method:   http.MethodHead,
+			ref:      ref,
+			endpoint: manifests,
+			id:       ref.identifier(),
+			header:   http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
+			access:   a,
+			expect:   []int{http.StatusOK},
 		})
 		if err != nil {
 			return err
@@ -66,13 +66,13 @@ func (c *Client) headManifest(ctx context.Context, ref Reference, scopes []auth.
 			return nil
 		}
 		if ref.Digest != "" && d != ref.Digest {
-			return corrupt(true, ErrDigestMismatch, "registry answered %s", d)
+			return corrupt(true, ErrDigestMismatch, "head manifest %s: registry answered %s", ref, d)
 		}
 		desc = ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type")), Digest: d, Size: resp.ContentLength}
 		return nil
 	})
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("head manifest %s: %w", ref, err)
+		return ocispec.Descriptor{}, err
 	}
 	if missing {
 		// Some registries leave the header out of HEAD answers: fall back to reading it.
@@ -98,15 +98,15 @@ func (c *Client) GetManifest(ctx context.Context, ref Reference) (m Manifest, er
 // getManifest is one try at GetManifest.
 func (c *Client) getManifest(ctx context.Context, ref Reference) (Manifest, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodGet,
-		host:   ref.apiHost(),
-		path:   "/v2/" + ref.Repository + "/manifests/" + ref.identifier(),
-		header: http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
-		scopes: pull(ref),
-		expect: []int{http.StatusOK},
+		method:   http.MethodGet,
+		ref:      ref,
+		endpoint: manifests,
+		id:       ref.identifier(),
+		header:   http.Header{"Accept": {strings.Join(manifestAccept, ", ")}},
+		expect:   []int{http.StatusOK},
 	})
 	if err != nil {
-		return Manifest{}, fmt.Errorf("get manifest %s: %w", ref, err)
+		return Manifest{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
@@ -170,14 +170,14 @@ func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (ht
 	var header http.Header
 	err := c.retrying(ctx, func(ctx context.Context, _ retry.Action) error {
 		resp, err := c.do(ctx, &request{
-			method: http.MethodPut,
-			host:   ref.apiHost(),
-			path:   "/v2/" + ref.Repository + "/manifests/" + at.identifier(),
-			header: http.Header{"Content-Type": {m.MediaType}},
-			body:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
-			size:   int64(len(m.Body)),
-			scopes: push(ref),
-			expect: []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
+			method:   http.MethodPut,
+			ref:      ref,
+			endpoint: manifests,
+			id:       at.identifier(),
+			header:   http.Header{"Content-Type": {m.MediaType}},
+			body:     func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(m.Body)), nil },
+			size:     int64(len(m.Body)),
+			expect:   []int{http.StatusCreated, http.StatusOK, http.StatusAccepted},
 		})
 		if err != nil {
 			return err
@@ -186,13 +186,13 @@ func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (ht
 		if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != m.Digest.String() {
 			// Sending it again settles whether the registry stored other bytes or the
 			// answer was damaged on the way.
-			return corrupt(true, ErrDigestMismatch, "registry stored it as %s, expected %s", got, m.Digest)
+			return corrupt(true, ErrDigestMismatch, "put manifest %s: registry stored it as %s, expected %s", at, got, m.Digest)
 		}
 		header = resp.Header
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("put manifest %s: %w", at, err)
+		return nil, err
 	}
 	return header, nil
 }
@@ -201,12 +201,4 @@ func (c *Client) putManifest(ctx context.Context, ref Reference, m Manifest) (ht
 func mediaType(contentType string) string {
 	mt, _, _ := strings.Cut(contentType, ";")
 	return strings.TrimSpace(mt)
-}
-
-func pull(ref Reference) []auth.Scope {
-	return []auth.Scope{{Repository: ref.Repository, Actions: []string{"pull"}}}
-}
-
-func push(ref Reference) []auth.Scope {
-	return []auth.Scope{{Repository: ref.Repository, Actions: []string{"pull", "push"}}}
 }

@@ -112,12 +112,12 @@ func (c *Client) ListReferrers(ctx context.Context, repo Reference, subject dige
 // tag when the registry answers 404: the spec's sign that it has no such API.
 func (c *Client) referrersBySubject(ctx context.Context, repo Reference, subject digest.Digest) ([]ocispec.Descriptor, error) {
 	r := &request{
-		method: http.MethodGet,
-		host:   repo.apiHost(),
-		path:   "/v2/" + repo.Repository + "/referrers/" + subject.String(),
-		header: http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
-		scopes: pull(repo),
-		expect: []int{http.StatusOK},
+		method:   http.MethodGet,
+		ref:      repo,
+		endpoint: referrers,
+		id:       subject.String(),
+		header:   http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
+		expect:   []int{http.StatusOK},
 	}
 	var all []ocispec.Descriptor
 	fetched := map[string]bool{}

@@ -56,12 +56,13 @@ func (t registryTarget) putReferrerManifest(ctx context.Context, m Manifest, tag
 
 func (t registryTarget) listsReferrers(ctx context.Context, subject digest.Digest) (bool, error) {
 	_, _, err := t.c.referrersPage(ctx, &request{
-		method: http.MethodGet,
-		host:   t.repo.apiHost(),
-		path:   "/v2/" + t.repo.Repository + "/referrers/" + subject.String(),
-		header: http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
-		scopes: push(t.repo),
-		expect: []int{http.StatusOK},
+		method:   http.MethodGet,
+		ref:      t.repo,
+		endpoint: referrers,
+		id:       subject.String(),
+		header:   http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
+		access:   pushAccess,
+		expect:   []int{http.StatusOK},
 	})
 	switch {
 	case err == nil:

@@ -16,22 +16,26 @@ import (
 	"github.com/imagesync/terraform-provider-imagesync/registryclient/auth"
 )
 
-// request is one registry call described as data; Client.do sends it, with auth and
-// the status table, and Client.retrying decides whether a failure is worth another try.
+// request is one registry call described as data: what it does (method, endpoint) to
+// which repository (ref), and what counts as success. Client.do derives the host, path
+// and token scopes from it, sends it with auth and the status table, and
+// Client.retrying decides whether a failure is worth another try.
 type request struct {
-	method string
-	host   string     // API host, e.g. "registry-1.docker.io"
-	path   string     // "/v2/<repo>/manifests/<ref>"; ignored when location is set
-	loc    *url.URL   // an absolute URL: an upload Location, a next page elsewhere
-	query  url.Values // added to path or location
-	header http.Header
+	method   string
+	ref      Reference // the registry and repository the request is about; its tag and digest are not used
+	endpoint endpoint
+	id       string   // the manifest's tag or digest, the blob's or the referrers' subject digest
+	loc      *url.URL // replaces the endpoint's path: an upload Location, a next page
+	query    url.Values
+	header   http.Header
 	// body opens the request body; it is called again when the request has to be sent
 	// again (new credentials after a 401), so a rewindable body is sent whole each time.
 	// nil means no body.
 	body   func() (io.ReadCloser, error)
 	size   int64 // Content-Length when body is set; -1 when unknown
-	scopes []auth.Scope
-	expect []int // statuses that mean success
+	access access
+	also   []auth.Scope // scopes on other repositories, such as a mount's source
+	expect []int        // statuses that mean success
 	// session is set when the request continues an upload session at loc: its failures
 	// say something about the session (lost, at another offset).
 	session bool
@@ -46,7 +50,8 @@ type request struct {
 // itself, never to another host an upload Location names. Both directions of the body
 // are watched: a connection that carries no bytes for the idle timeout is dropped.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
-	release, err := c.firstContact(ctx, r.host)
+	host, scopes := r.ref.apiHost(), r.scopes()
+	release, err := c.firstContact(ctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +64,9 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 			dog.done()
 			return nil, err
 		}
-		ours := sameHost(req.URL, r.host)
+		ours := sameHost(req.URL, host)
 		if ours {
-			if err := c.auth.Authorize(ctx, req, r.host, r.scopes); err != nil {
+			if err := c.auth.Authorize(ctx, req, host, scopes); err != nil {
 				closeBody(req)
 				dog.done()
 				return nil, err // the authenticator's errors name the registry
@@ -76,11 +81,11 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 		}
 		c.log(ctx, req, resp, err, started)
 		if err != nil {
-			if r.loc == nil && req.URL.Scheme == "https" && c.plainHTTPAllowed(r.host) &&
+			if !r.elsewhere() && req.URL.Scheme == "https" && c.plainHTTPAllowed(host) &&
 				(errors.Is(err, http.ErrSchemeMismatch) || errors.Is(err, syscall.ECONNREFUSED)) {
 				// A loopback or insecure registry that speaks plain HTTP (on its own port or
 				// on :80 with nothing on :443): Docker falls back too.
-				c.schemes.Store(r.host, "http")
+				c.schemes.Store(host, "http")
 				continue
 			}
 			return nil, r.failed(transportError(err))
@@ -90,7 +95,7 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 			return resp, nil
 		}
 		if resp.StatusCode == http.StatusUnauthorized && ours {
-			if err := c.auth.Challenge(ctx, r.host, r.scopes, resp); err != nil {
+			if err := c.auth.Challenge(ctx, host, scopes, resp); err != nil {
 				drain(resp)
 				return nil, r.failed(err)
 			}
@@ -101,6 +106,7 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 			}
 		}
 		e := newError(resp)
+		e.Registry, e.Repository = r.ref.Registry, r.ref.Repository
 		e.session = r.session
 		resp.Body.Close()
 		return nil, e
@@ -140,12 +146,13 @@ func withoutDefaultPort(scheme, host string) string {
 }
 
 func (c *Client) newHTTPRequest(ctx context.Context, r *request, dog *watchdog) (*http.Request, error) {
-	u := r.loc
-	if u == nil {
-		u = &url.URL{Scheme: c.scheme(r.host), Host: r.host, Path: r.path}
-	} else {
-		copied := *u
+	host := r.ref.apiHost()
+	u := &url.URL{Scheme: c.scheme(host), Host: host, Path: r.path()}
+	if r.elsewhere() {
+		copied := *r.loc
 		u = &copied
+	} else if r.loc != nil {
+		u.Path, u.RawPath, u.RawQuery = r.loc.Path, r.loc.RawPath, r.loc.RawQuery
 	}
 	if len(r.query) > 0 {
 		q := u.Query()
@@ -218,13 +225,78 @@ func transportError(err error) error {
 	return err
 }
 
+// endpoint is the part of the Distribution API a request addresses, as the path
+// segment after /v2/<repository>/; the request's id follows it.
+type endpoint string
+
+const (
+	manifests   endpoint = "manifests/"
+	blobs       endpoint = "blobs/"
+	blobUploads endpoint = "blobs/uploads/"
+	tagsList    endpoint = "tags/list"
+	referrers   endpoint = "referrers/"
+)
+
+// path is where the endpoint lives on the registry's API host.
+func (r *request) path() string {
+	return "/v2/" + r.ref.Repository + "/" + string(r.endpoint) + r.id
+}
+
+// elsewhere reports whether the request goes to an absolute URL (an upload Location or
+// a next page on another host) rather than to a path on the registry's API host.
+func (r *request) elsewhere() bool {
+	return r.loc != nil && r.loc.Host != ""
+}
+
+// access is what a request's token must allow on its repository.
+type access int
+
+const (
+	// implied is pull to read (GET, HEAD) and pull and push to write.
+	implied access = iota
+	// pushAccess is pull and push even to read: a copy reads its destination with the
+	// token it will write with, so one token serves both.
+	pushAccess
+	// deleteAccess is pull and delete.
+	deleteAccess
+)
+
+// scopes are the token scopes the request needs on its registry.
+func (r *request) scopes() []auth.Scope {
+	actions := []string{"pull", "push"}
+	switch {
+	case r.access == deleteAccess:
+		actions = []string{"pull", "delete"}
+	case r.access == implied && (r.method == http.MethodGet || r.method == http.MethodHead):
+		actions = []string{"pull"}
+	}
+	return append([]auth.Scope{{Repository: r.ref.Repository, Actions: actions}}, r.also...)
+}
+
+// following is r aimed at the next page u. On the registry's own host it stays a
+// path and query, so the scheme learned for the host and its credentials apply; on
+// any other host it is an absolute URL that gets no credentials.
+func (r *request) following(u *url.URL) *request {
+	next := *r
+	next.query = nil
+	if sameHost(u, r.ref.apiHost()) {
+		next.loc = &url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}
+	} else {
+		next.loc = u
+	}
+	return &next
+}
+
 // failed names the request in an error: method, host and path, never the query.
 func (r *request) failed(err error) error {
-	path := r.path
+	host, path := r.ref.apiHost(), r.path()
 	if r.loc != nil {
 		path = r.loc.Path
+		if r.elsewhere() {
+			host = r.loc.Host
+		}
 	}
-	return fmt.Errorf("%s %s%s: %w", r.method, r.host, path, err)
+	return fmt.Errorf("%s %s%s: %w", r.method, host, path, err)
 }
 
 func expected(status int, want []int) bool {

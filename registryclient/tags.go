@@ -26,20 +26,19 @@ const maxTagsPageSize = 16 << 20
 // the registry's order, following the registry's Link headers to the last page.
 func (c *Client) ListTags(ctx context.Context, repo Reference) ([]string, error) {
 	r := &request{
-		method: http.MethodGet,
-		host:   repo.apiHost(),
-		path:   "/v2/" + repo.Repository + "/tags/list",
-		query:  url.Values{"n": {strconv.Itoa(tagsPageSize)}},
-		header: http.Header{"Accept": {"application/json"}},
-		scopes: pull(repo),
-		expect: []int{http.StatusOK},
+		method:   http.MethodGet,
+		ref:      repo,
+		endpoint: tagsList,
+		query:    url.Values{"n": {strconv.Itoa(tagsPageSize)}},
+		header:   http.Header{"Accept": {"application/json"}},
+		expect:   []int{http.StatusOK},
 	}
 	var tags []string
 	fetched := map[string]bool{}
 	for {
 		page, next, err := c.tagsPage(ctx, r)
 		if err != nil {
-			return nil, fmt.Errorf("list tags %s: %w", repo.Name(), err)
+			return nil, err
 		}
 		tags = append(tags, page...)
 		if next == nil {
@@ -90,18 +89,4 @@ func (c *Client) tagsPageOnce(ctx context.Context, r *request) ([]string, *url.U
 		return nil, nil, r.failed(fmt.Errorf("the Link header's next page %q is not a URL: %w", target, err))
 	}
 	return body.Tags, next, nil
-}
-
-// following is r aimed at the next page u. On the registry's own host it stays a
-// path and query, so the scheme learned for the host and its credentials apply; on
-// any other host it is an absolute URL that gets no credentials.
-func (r *request) following(u *url.URL) *request {
-	next := *r
-	next.path, next.query, next.loc = "", nil, nil
-	if sameHost(u, r.host) {
-		next.path, next.query = u.Path, u.Query()
-	} else {
-		next.loc = u
-	}
-	return &next
 }

@@ -43,7 +43,7 @@ func (t registryTarget) at(tagOrDigest string) Reference {
 
 func (t registryTarget) manifestDigest(ctx context.Context, at string) (digest.Digest, error) {
 	ref := t.at(at)
-	desc, err := t.c.headManifest(ctx, ref, push(ref))
+	desc, err := t.c.headManifest(ctx, ref, pushAccess)
 	return desc.Digest, err
 }
 

@@ -31,7 +31,7 @@ func (c *Client) transferBlob(ctx context.Context, src Source, dst Reference, de
 	err := c.retrying(ctx, t.attempt)
 	t.abandon(ctx)
 	if err != nil {
-		return fmt.Errorf("copy blob %s (%d bytes) from %s to %s: %w", desc.Digest, desc.Size, src, dst.Name(), err)
+		return fmt.Errorf("copy blob %s (%d bytes): %w", desc.Digest, desc.Size, err)
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (t *transfer) attempt(ctx context.Context, next retry.Action) error {
 		t.abandon(ctx)
 	}
 	if t.unsure {
-		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, push(t.dst))
+		exists, err := t.c.headBlob(ctx, t.dst, t.desc.Digest, pushAccess)
 		if err != nil || exists {
 			return err
 		}

@@ -32,16 +32,16 @@ type upload struct {
 // registry opened instead (a 202: use it, do not POST again).
 func (c *Client) mountBlob(ctx context.Context, dst Reference, from string, d digest.Digest) (*upload, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodPost,
-		host:   dst.apiHost(),
-		path:   "/v2/" + dst.Repository + "/blobs/uploads/",
-		query:  url.Values{"mount": {d.String()}, "from": {from}},
-		body:   emptyBody,
-		scopes: append(push(dst), auth.Scope{Repository: from, Actions: []string{"pull"}}),
-		expect: []int{http.StatusCreated, http.StatusAccepted},
+		method:   http.MethodPost,
+		ref:      dst,
+		endpoint: blobUploads,
+		query:    url.Values{"mount": {d.String()}, "from": {from}},
+		body:     emptyBody,
+		also:     []auth.Scope{{Repository: from, Actions: []string{"pull"}}},
+		expect:   []int{http.StatusCreated, http.StatusAccepted},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mount blob %s from %s: %w", dst.WithDigest(d), from, err)
+		return nil, err
 	}
 	drain(resp)
 	if resp.StatusCode == http.StatusCreated {
@@ -53,15 +53,14 @@ func (c *Client) mountBlob(ctx context.Context, dst Reference, from string, d di
 // startUpload opens an upload session in dst's repository.
 func (c *Client) startUpload(ctx context.Context, dst Reference) (*upload, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodPost,
-		host:   dst.apiHost(),
-		path:   "/v2/" + dst.Repository + "/blobs/uploads/",
-		body:   emptyBody,
-		scopes: push(dst),
-		expect: []int{http.StatusAccepted},
+		method:   http.MethodPost,
+		ref:      dst,
+		endpoint: blobUploads,
+		body:     emptyBody,
+		expect:   []int{http.StatusAccepted},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start upload to %s: %w", dst, err)
+		return nil, err
 	}
 	drain(resp)
 	return newUpload(dst, resp)
@@ -97,19 +96,19 @@ func (u *upload) follow(resp *http.Response) error {
 // request has to be sent again after a 401.
 func (c *Client) putMonolithic(ctx context.Context, u *upload, desc ocispec.Descriptor, open func() (io.ReadCloser, error)) error {
 	resp, err := c.do(ctx, &request{
-		method:  http.MethodPut,
-		host:    u.ref.apiHost(),
-		loc:     u.loc,
-		query:   url.Values{"digest": {desc.Digest.String()}},
-		header:  http.Header{"Content-Type": {"application/octet-stream"}},
-		body:    open,
-		size:    desc.Size,
-		scopes:  push(u.ref),
-		expect:  []int{http.StatusCreated, http.StatusNoContent},
-		session: true,
+		method:   http.MethodPut,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
+		query:    url.Values{"digest": {desc.Digest.String()}},
+		header:   http.Header{"Content-Type": {"application/octet-stream"}},
+		body:     open,
+		size:     desc.Size,
+		expect:   []int{http.StatusCreated, http.StatusNoContent},
+		session:  true,
 	})
 	if err != nil {
-		return fmt.Errorf("put blob %s: %w", u.ref.WithDigest(desc.Digest), err)
+		return err
 	}
 	drain(resp)
 	return nil
@@ -122,12 +121,13 @@ func (c *Client) cancel(ctx context.Context, u *upload) {
 	ctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer stop()
 	resp, err := c.do(ctx, &request{
-		method:  http.MethodDelete,
-		host:    u.ref.apiHost(),
-		loc:     u.loc,
-		scopes:  push(u.ref),
-		expect:  []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted},
-		session: true,
+		method:   http.MethodDelete,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
+		access:   pushAccess,
+		expect:   []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted},
+		session:  true,
 	})
 	if err == nil {
 		drain(resp)

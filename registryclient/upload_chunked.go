@@ -86,17 +86,17 @@ func (t *transfer) putChunked(ctx context.Context, resuming bool) error {
 	}
 	t.unsure = true
 	resp, err := t.c.do(ctx, &request{
-		method:  http.MethodPut,
-		host:    u.ref.apiHost(),
-		loc:     u.loc,
-		query:   url.Values{"digest": {t.desc.Digest.String()}},
-		body:    emptyBody,
-		scopes:  push(u.ref),
-		expect:  []int{http.StatusCreated, http.StatusNoContent},
-		session: true,
+		method:   http.MethodPut,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
+		query:    url.Values{"digest": {t.desc.Digest.String()}},
+		body:     emptyBody,
+		expect:   []int{http.StatusCreated, http.StatusNoContent},
+		session:  true,
 	})
 	if err != nil {
-		return fmt.Errorf("close upload of %s: %w", u.ref.WithDigest(t.desc.Digest), err)
+		return err
 	}
 	drain(resp)
 	t.u = nil // the session is closed: nothing to cancel
@@ -123,23 +123,23 @@ func (t *transfer) advance(ctx context.Context, to int64) error {
 // patchChunk sends n bytes at offset and returns how many bytes the registry now holds.
 func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offset, n int64) (int64, error) {
 	resp, err := c.do(ctx, &request{
-		method: http.MethodPatch,
-		host:   u.ref.apiHost(),
-		loc:    u.loc,
+		method:   http.MethodPatch,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
 		header: http.Header{
 			"Content-Type": {"application/octet-stream"},
 			// Inclusive, and without the "bytes " prefix of an HTTP Content-Range.
 			"Content-Range": {strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(offset+n-1, 10)},
 		},
-		body:   oneShot(body),
-		size:   n,
-		scopes: push(u.ref),
+		body: oneShot(body),
+		size: n,
 		// ECR answers 201 to a PATCH.
 		expect:  []int{http.StatusAccepted, http.StatusCreated, http.StatusNoContent},
 		session: true,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("patch %s bytes %d-%d: %w", u.ref.Name(), offset, offset+n-1, err)
+		return 0, fmt.Errorf("bytes %d-%d: %w", offset, offset+n-1, err)
 	}
 	drain(resp)
 	if err := u.follow(resp); err != nil && !errors.Is(err, errNoLocation) {
@@ -154,15 +154,16 @@ func (c *Client) patchChunk(ctx context.Context, u *upload, body io.Reader, offs
 // uploadOffset asks the registry how many bytes of the session it holds.
 func (c *Client) uploadOffset(ctx context.Context, u *upload) (int64, error) {
 	resp, err := c.do(ctx, &request{
-		method:  http.MethodGet,
-		host:    u.ref.apiHost(),
-		loc:     u.loc,
-		scopes:  push(u.ref),
-		expect:  []int{http.StatusNoContent, http.StatusOK},
-		session: true,
+		method:   http.MethodGet,
+		ref:      u.ref,
+		endpoint: blobUploads,
+		loc:      u.loc,
+		access:   pushAccess,
+		expect:   []int{http.StatusNoContent, http.StatusOK},
+		session:  true,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("upload status of %s: %w", u.ref.Name(), err)
+		return 0, err
 	}
 	drain(resp)
 	if err := u.follow(resp); err != nil && !errors.Is(err, errNoLocation) {

@@ -275,11 +275,11 @@ func TestCopyFailureNamesTheSideThatFailed(t *testing.T) {
 		err                error
 	}{
 		{"a destination repository that does not exist", "destination", "create it first",
-			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Status: 404, Errors: []registryclient.ErrorDetail{{Code: "NAME_UNKNOWN"}}}},
+			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Registry: dst.Registry, Repository: dst.Repository, Status: 404, Errors: []registryclient.ErrorDetail{{Code: "NAME_UNKNOWN"}}}},
 		{"a source tag that does not exist", "source", "Check that ghcr.io/org/app:1.0 exists",
-			&registryclient.Error{Method: "GET", URL: "ghcr.io/v2/org/app/manifests/1.0", Status: 404, Errors: []registryclient.ErrorDetail{{Code: "MANIFEST_UNKNOWN"}}}},
+			&registryclient.Error{Method: "GET", URL: "ghcr.io/v2/org/app/manifests/1.0", Registry: src.Registry, Repository: src.Repository, Status: 404, Errors: []registryclient.ErrorDetail{{Code: "MANIFEST_UNKNOWN"}}}},
 		{"no push permission at the destination", "destination", "check push permission",
-			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Status: 403, Errors: []registryclient.ErrorDetail{{Code: "DENIED"}}}},
+			&registryclient.Error{Method: "POST", URL: dst.Registry + "/v2/mirror/app/blobs/uploads/", Registry: dst.Registry, Repository: dst.Repository, Status: 403, Errors: []registryclient.ErrorDetail{{Code: "DENIED"}}}},
 	} {
 		t.Run(tc.name+" is reported on "+tc.attr, func(t *testing.T) {
 			diags := copyFailed(fmt.Errorf("copy: %w", tc.err), tgt)
