@@ -2,7 +2,6 @@ package registryclient
 
 import (
 	"context"
-	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -24,42 +23,31 @@ type Inspection struct {
 // after checking its config says it is p. Every manifest read is verified against its
 // digest.
 func (c *Client) Inspect(ctx context.Context, ref Reference, p *Platform) (Inspection, error) {
-	m, err := c.GetManifest(ctx, ref)
+	root, err := c.GetManifest(ctx, ref)
 	if err != nil {
 		return Inspection{}, err
 	}
-	parsed, err := m.parse()
+	parsed, err := root.parse()
 	if err != nil {
 		return Inspection{}, err
 	}
-	if !IsIndex(m.MediaType) {
-		if p != nil {
-			if err := c.checkPlatform(ctx, c.Repository(ref), parsed.Config, *p); err != nil {
-				return Inspection{}, err
-			}
-		}
-		return Inspection{Manifest: m, Config: parsed.Config}, nil
+	in := Inspection{Manifest: root, Config: parsed.Config}
+	if IsIndex(root.MediaType) {
+		in.Config, in.Children = ocispec.Descriptor{}, parsed.Manifests
 	}
-	in := Inspection{Manifest: m, Children: parsed.Manifests}
 	if p == nil {
 		return in, nil
 	}
-	child, ok := selectPlatform(parsed.Manifests, *p)
-	if !ok {
-		return Inspection{}, fmt.Errorf("%s has no %s image; it offers %s: %w", ref, p, platforms(parsed.Manifests), ErrPlatformNotFound)
-	}
-	cm, err := c.GetManifest(ctx, ref.WithDigest(child.Digest))
+	// The selection a copy makes, so the data source and the resource agree.
+	m, err := c.ResolveFrom(ctx, c.Repository(ref), root, p)
 	if err != nil {
 		return Inspection{}, err
 	}
-	if IsIndex(cm.MediaType) {
-		return Inspection{}, fmt.Errorf("%s: the %s entry is itself an index: %w", ref, p, ErrUnsupportedMediaType)
-	}
-	cp, err := cm.parse()
+	mp, err := m.parse()
 	if err != nil {
 		return Inspection{}, err
 	}
-	in.Manifest, in.Config = cm, cp.Config
+	in.Manifest, in.Config = m, mp.Config
 	return in, nil
 }
 
