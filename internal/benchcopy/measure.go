@@ -53,6 +53,8 @@ type sample struct {
 	SourceRequests  int64 `json:"source_requests,omitempty"`
 	DownloadedBytes int64 `json:"downloaded_bytes,omitempty"`
 	TagsMatched     int   `json:"tags_matched,omitempty"`
+	// ByKind counts a tags mirror's requests to source and destination by endpoint.
+	ByKind map[string]int `json:"by_kind,omitempty"`
 	// Digest is the manifest the destination tag holds after a push.
 	Digest string `json:"digest,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/imagesync/terraform-provider-imagesync/internal/testregistry"
 )
@@ -44,31 +45,39 @@ func (s *suite) tagsSection(ctx context.Context) error {
 	if err := os.Mkdir(home, 0o700); err != nil {
 		return err
 	}
-	for run := 1; run <= s.cfg.runs; run++ {
-		order := append(slices.Clone(tools[(run-1)%len(tools):]), tools[:(run-1)%len(tools)]...)
-		for _, t := range order {
-			if err := s.mirrorTags(ctx, t, run, src, imgs, home); err != nil {
-				return err
+	// On loopback the tools' CPU shows; behind a round trip, how many requests they
+	// wait for one after another.
+	rtts := []time.Duration{0}
+	if s.cfg.rtt > 0 {
+		rtts = append(rtts, s.cfg.rtt)
+	}
+	for _, rtt := range rtts {
+		for run := 1; run <= s.cfg.runs; run++ {
+			order := append(slices.Clone(tools[(run-1)%len(tools):]), tools[:(run-1)%len(tools)]...)
+			for _, t := range order {
+				if err := s.mirrorTags(ctx, t, run, rtt, src, imgs, home); err != nil {
+					return err
+				}
 			}
 		}
+		s.printTags(tools, skipped, imgs, rtt)
 	}
-	s.printTags(tools, skipped, imgs)
 	return nil
 }
 
 // mirrorTags runs one tool's mirror of every tag into an empty registry and records it.
-func (s *suite) mirrorTags(ctx context.Context, t pushTool, run int, src *testregistry.Registry, imgs tagImages, home string) error {
+func (s *suite) mirrorTags(ctx context.Context, t pushTool, run int, rtt time.Duration, src *testregistry.Registry, imgs tagImages, home string) error {
 	dst, err := testregistry.Start(ctx, testregistry.Options{})
 	if err != nil {
 		return err
 	}
 	defer dst.Close()
-	srcProxy, err := startRemote(ctx, src.Host, 0, 0)
+	srcProxy, err := startRemote(ctx, src.Host, rtt, 0)
 	if err != nil {
 		return err
 	}
 	defer srcProxy.Close()
-	dstProxy, err := startRemote(ctx, dst.Host, 0, 0)
+	dstProxy, err := startRemote(ctx, dst.Host, rtt, 0)
 	if err != nil {
 		return err
 	}
@@ -98,7 +107,7 @@ func (s *suite) mirrorTags(ctx context.Context, t pushTool, run int, src *testre
 		return fmt.Errorf("%s mirroring %d tags: %w", t.name, len(imgs.tags), err)
 	}
 	smp := sample{
-		Section: "tags", Scenario: "mirror", Workload: fmt.Sprintf("%d-tags", len(imgs.tags)), Client: t.name, Run: run,
+		Section: "tags", Scenario: tagsScenario(rtt), Workload: fmt.Sprintf("%d-tags", len(imgs.tags)), Client: t.name, Run: run,
 		WallSeconds:     m.wall.Seconds(),
 		UserSeconds:     m.user.Seconds(),
 		SysSeconds:      m.sys.Seconds(),
@@ -107,6 +116,12 @@ func (s *suite) mirrorTags(ctx context.Context, t pushTool, run int, src *testre
 		UploadedBytes:   dstProxy.uploaded.Load(),
 		SourceRequests:  srcProxy.requests.Load(),
 		DownloadedBytes: srcProxy.downloaded.Load(),
+		ByKind:          map[string]int{},
+	}
+	for side, proxy := range map[string]*remote{"source": srcProxy, "destination": dstProxy} {
+		for kind, n := range proxy.kinds() {
+			smp.ByKind[side+" "+kind] = n
+		}
 	}
 	if t.name == imagesync {
 		var rep tagsReport
@@ -128,16 +143,20 @@ func (s *suite) mirrorTags(ctx context.Context, t pushTool, run int, src *testre
 		return fmt.Errorf("imagesync mirrored %d of %d tags with the source's digest", smp.TagsMatched, len(imgs.tags))
 	}
 	s.samples = append(s.samples, smp)
-	fmt.Fprintf(os.Stderr, "tags %-9s run %d: %6.2f s wall, %6.2f s CPU, %d+%d requests, %5.1f MiB down, %5.1f MiB up, %d tags match\n",
-		t.name, run, smp.WallSeconds, smp.UserSeconds+smp.SysSeconds, smp.SourceRequests, smp.Requests,
+	fmt.Fprintf(os.Stderr, "tags %-8s %-9s run %d: %6.2f s wall, %6.2f s CPU, %d+%d requests, %5.1f MiB down, %5.1f MiB up, %d tags match\n",
+		smp.Scenario, t.name, run, smp.WallSeconds, smp.UserSeconds+smp.SysSeconds, smp.SourceRequests, smp.Requests,
 		float64(smp.DownloadedBytes)/float64(mib), float64(smp.UploadedBytes)/float64(mib), smp.TagsMatched)
 	return nil
 }
 
 // printTags prints the tags table and what a mirror that moves every blob once uploads.
-func (s *suite) printTags(tools []pushTool, skipped []string, imgs tagImages) {
-	fmt.Fprintf(s.out, "\n### Mirroring %d tags of one repository (%d shared layers of %d MiB, one %d KiB layer per tag; median of %d, min-max in brackets)\n\n",
-		len(imgs.tags), sharedLayers, sharedLayerSize/mib, uniqueLayerSize/kib, s.cfg.runs)
+func (s *suite) printTags(tools []pushTool, skipped []string, imgs tagImages, rtt time.Duration) {
+	where := "loopback"
+	if rtt > 0 {
+		where = fmt.Sprintf("%v per request and per new connection, both registries", rtt)
+	}
+	fmt.Fprintf(s.out, "\n### Mirroring %d tags of one repository (%d shared layers of %d MiB, one %d KiB layer per tag; %s; median of %d, min-max in brackets)\n\n",
+		len(imgs.tags), sharedLayers, sharedLayerSize/mib, uniqueLayerSize/kib, where, s.cfg.runs)
 	var versions []string
 	for _, t := range tools {
 		versions = append(versions, t.name+" "+t.version)
@@ -153,7 +172,7 @@ func (s *suite) printTags(tools []pushTool, skipped []string, imgs tagImages) {
 	fmt.Fprintln(s.out, "\n| tool | wall s | CPU s (user+sys) | requests to source | requests to destination | MiB read from source | MiB uploaded | ÷ every blob once | tags with the source digest |")
 	fmt.Fprintln(s.out, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, t := range tools {
-		got := s.tagSamples(t.name)
+		got := s.tagSamples(t.name, tagsScenario(rtt))
 		wall := spread(got, func(x sample) float64 { return x.WallSeconds })
 		cpu := spread(got, func(x sample) float64 { return x.UserSeconds + x.SysSeconds })
 		srcReq := spread(got, func(x sample) float64 { return float64(x.SourceRequests) })
@@ -165,13 +184,38 @@ func (s *suite) printTags(tools []pushTool, skipped []string, imgs tagImages) {
 			t.name, wall.median, wall.min, wall.max, cpu.median, cpu.min, cpu.max, srcReq.median, dstReq.median,
 			down.median, up.median, up.median*float64(mib)/float64(imgs.minimum()), matched.min, len(imgs.tags))
 	}
+	fmt.Fprintf(s.out, "\nRequests by kind, run 1:\n\n| tool | source | destination |\n| --- | --- | --- |\n")
+	for _, t := range tools {
+		got := s.tagSamples(t.name, tagsScenario(rtt))
+		if len(got) == 0 {
+			continue
+		}
+		side := func(prefix string) map[string]int {
+			kinds := map[string]int{}
+			for k, n := range got[0].ByKind {
+				if rest, ok := strings.CutPrefix(k, prefix+" "); ok {
+					kinds[rest] = n
+				}
+			}
+			return kinds
+		}
+		fmt.Fprintf(s.out, "| %s | %s | %s |\n", t.name, formatKinds(side("source")), formatKinds(side("destination")))
+	}
 }
 
-// tagSamples are the tags section's samples of one tool.
-func (s *suite) tagSamples(tool string) []sample {
+// tagsScenario names the samples of one round trip.
+func tagsScenario(rtt time.Duration) string {
+	if rtt <= 0 {
+		return "loopback"
+	}
+	return "rtt-" + rtt.String()
+}
+
+// tagSamples are the tags section's samples of one tool and scenario.
+func (s *suite) tagSamples(tool, scenario string) []sample {
 	var got []sample
 	for _, smp := range s.samples {
-		if smp.Section == "tags" && smp.Client == tool {
+		if smp.Section == "tags" && smp.Client == tool && smp.Scenario == scenario {
 			got = append(got, smp)
 		}
 	}
