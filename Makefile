@@ -74,7 +74,9 @@ REGCTL_VERSION   := v0.11.7
 # docker-save archive of this machine's files into bin/bench/ once, and redraws
 # BENCHMARKS-push.svg.
 # The scale section plans 100 and 1,000 resources with Terraform (OpenTofu without it).
-bench: tools build $(BIN)/crane $(BIN)/regctl ## Copy and push speed, CPU and memory beside crane, regctl and skopeo; plans at scale
+# The tags section mirrors 200 tags that share their base layers, beside a regctl loop
+# and skopeo sync.
+bench: tools build $(BIN)/crane $(BIN)/regctl ## Copy and push speed, CPU and memory beside crane, regctl and skopeo; plans at scale; mirroring 200 tags
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) build -o $(BIN)/benchcopy ./internal/benchcopy
 	$(BIN)/benchcopy -crane $(BIN)/crane -regctl $(BIN)/regctl -archive $(BIN)/bench/docker-save.tar \

@@ -21,13 +21,14 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "suite", "suite: run the benchmarks; copy: copy -src to -dst once, push: push -archive to -dst once, each printing a JSON report (what the suite runs as our client)")
-	src := flag.String("src", "", "copy mode: source image reference")
-	dst := flag.String("dst", "", "copy mode: destination image reference")
+	mode := flag.String("mode", "suite", "suite: run the benchmarks; copy: copy -src to -dst once, push: push -archive to -dst once, tags: copy -src:T to -dst:T for every tag T of -tags with one client, each printing a JSON report (what the suite runs as our client)")
+	src := flag.String("src", "", "copy mode: source image reference; tags mode: source repository")
+	dst := flag.String("dst", "", "copy mode: destination image reference; tags mode: destination repository")
+	tags := flag.String("tags", "", "tags mode: comma-separated tags to copy")
 	parallel := flag.Int("parallel", 0, "copy mode: WithParallelTransfers; 0 keeps the client's default")
 	crane := flag.String("crane", "bin/crane", "suite: the crane executable to compare with")
 	runs := flag.Int("runs", 3, "suite: runs per measurement; tables show the median")
-	sections := flag.String("sections", "copy,memory,sweep,push,scale", "suite: comma-separated sections to run (copy, memory, sweep, push, scale)")
+	sections := flag.String("sections", "copy,memory,sweep,push,scale,tags", "suite: comma-separated sections to run (copy, memory, sweep, push, scale, tags)")
 	rtt := flag.Duration("rtt", 20*time.Millisecond, "suite: round trip the simulated remote registries add to every request and new connection")
 	streamRate := flag.Float64("stream-rate", 32, "suite: MiB/s one HTTP body may stream through a simulated remote registry; 0 for no limit")
 	jsonOut := flag.String("json", "", "suite: also write every sample as JSON to this file")
@@ -63,6 +64,12 @@ func main() {
 		err = copyOnce(ctx, *src, *dst, *parallel)
 	case "push":
 		err = pushOnce(ctx, pushConfig{archive: *archive, dst: *dst, compressedIn: *compressedIn, compressedOut: *compressedOut, cpuProfile: *cpuProfile, uncompressed: *uncompressed}, os.Stdout)
+	case "tags":
+		var list []string
+		if *tags != "" {
+			list = strings.Split(*tags, ",")
+		}
+		err = copyTags(ctx, *src, *dst, list, os.Stdout)
 	case "suite":
 		err = runSuite(ctx, suiteConfig{
 			crane:       *crane,
@@ -82,7 +89,7 @@ func main() {
 			scaleSizes:  sizes,
 		})
 	default:
-		err = errors.New("unknown -mode " + *mode + ": want suite, copy or push")
+		err = errors.New("unknown -mode " + *mode + ": want suite, copy, push or tags")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcopy:", err)

@@ -48,6 +48,13 @@ type sample struct {
 	UploadedBytes int64 `json:"uploaded_bytes,omitempty"`
 	// LayerBytesRead is the layer content imagesync read, and so compressed, in a push.
 	LayerBytesRead int64 `json:"layer_bytes_read,omitempty"`
+	// SourceRequests and DownloadedBytes are what a tags mirror asked of its source
+	// and read from it; TagsMatched is how many destination tags hold the source's digest.
+	SourceRequests  int64 `json:"source_requests,omitempty"`
+	DownloadedBytes int64 `json:"downloaded_bytes,omitempty"`
+	TagsMatched     int   `json:"tags_matched,omitempty"`
+	// ByKind counts a tags mirror's requests to source and destination by endpoint.
+	ByKind map[string]int `json:"by_kind,omitempty"`
 	// Digest is the manifest the destination tag holds after a push.
 	Digest string `json:"digest,omitempty"`
 }

@@ -28,8 +28,9 @@ type remote struct {
 	Host string
 	// requests counts what clients asked, to compare how many round trips a copy costs.
 	requests atomic.Int64
-	// uploaded counts the request body bytes clients sent.
-	uploaded atomic.Int64
+	// uploaded counts the request body bytes clients sent; downloaded the response
+	// body bytes they read.
+	uploaded, downloaded atomic.Int64
 	// byKind counts requests by method and endpoint ("HEAD manifest") since resetKinds.
 	mu     sync.Mutex
 	byKind map[string]int
@@ -44,6 +45,7 @@ func startRemote(ctx context.Context, target string, rtt time.Duration, rate flo
 	if err != nil {
 		return nil, err
 	}
+	rm := &remote{Host: ln.Addr().String(), done: make(chan struct{})}
 	transport := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
 	upstream := &url.URL{Scheme: "http", Host: target}
 	proxy := &httputil.ReverseProxy{
@@ -55,11 +57,10 @@ func startRemote(ctx context.Context, target string, rtt time.Duration, rate flo
 		Transport:     transport,
 		FlushInterval: -1,
 		ModifyResponse: func(resp *http.Response) error {
-			resp.Body = throttle(resp.Body, rate)
+			resp.Body = &countingReader{ReadCloser: throttle(resp.Body, rate), n: &rm.downloaded}
 			return nil
 		},
 	}
-	rm := &remote{Host: ln.Addr().String(), done: make(chan struct{})}
 	rm.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rm.requests.Add(1)
 		rm.count(r.Method + " " + endpoint(r.URL.Path))

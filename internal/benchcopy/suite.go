@@ -69,8 +69,8 @@ type suite struct {
 // sections need and runs the sections, printing a Markdown table after each.
 func runSuite(ctx context.Context, cfg suiteConfig) error {
 	for _, name := range cfg.sections {
-		if !slices.Contains([]string{"copy", "memory", "sweep", "push", "scale"}, name) {
-			return fmt.Errorf("unknown section %q: want copy, memory, sweep, push or scale", name)
+		if !slices.Contains([]string{"copy", "memory", "sweep", "push", "scale", "tags"}, name) {
+			return fmt.Errorf("unknown section %q: want copy, memory, sweep, push, scale or tags", name)
 		}
 	}
 	if _, err := exec.LookPath(cfg.crane); err != nil {
@@ -127,6 +127,8 @@ func runSuite(ctx context.Context, cfg suiteConfig) error {
 			err = s.pushSection(ctx)
 		case "scale":
 			err = s.scaleSection(ctx)
+		case "tags":
+			err = s.tagsSection(ctx)
 		}
 		if err != nil {
 			return errors.Join(err, s.writeJSON())
