@@ -69,11 +69,17 @@ func NewWriter(path string, asTar bool) (*Writer, error) {
 // String names the layout in messages.
 func (w *Writer) String() string { return w.path }
 
-// HasBlob reports whether blob d is written already.
-func (w *Writer) HasBlob(d digest.Digest) bool {
+// written returns the descriptor of blob d as written, if it was.
+func (w *Writer) written(d digest.Digest) (ocispec.Descriptor, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, ok := w.blobs[d]
+	desc, ok := w.blobs[d]
+	return desc, ok
+}
+
+// HasBlob reports whether blob d is written already.
+func (w *Writer) HasBlob(d digest.Digest) bool {
+	_, ok := w.written(d)
 	return ok
 }
 
@@ -116,7 +122,15 @@ func (w *Writer) Commit(images []Named) (digest.Digest, error) {
 	sort.Slice(images, func(i, j int) bool { return images[i].Name < images[j].Name })
 	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	for _, img := range images {
-		d := img.Descriptor
+		// The manifest is a blob written here: its size is known from that, whatever
+		// the caller had at hand.
+		d, written := w.written(img.Descriptor.Digest)
+		if !written {
+			return "", fmt.Errorf("write %s: image %s names %s, which was not written", w.path, img.Name, img.Descriptor.Digest)
+		}
+		if img.Descriptor.MediaType != "" {
+			d.MediaType = img.Descriptor.MediaType
+		}
 		d.Annotations = map[string]string{ocispec.AnnotationRefName: img.Name}
 		index.Manifests = append(index.Manifests, d)
 	}

@@ -325,11 +325,7 @@ func (archiveResource) apply(ctx context.Context, client *registryclient.Client,
 		if err == nil {
 			var res registryclient.CopyResult
 			if res, err = client.CopyTo(ctx, client.Repository(ref), root, w, opts); err == nil {
-				size := int64(len(root.Body))
-				if res.Digest != root.Digest {
-					size = -1 // a child chosen by platform: the layout knows its size
-				}
-				named = append(named, tarball.Named{Name: name, Descriptor: ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: size}})
+				named = append(named, tarball.Named{Name: name, Descriptor: ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest}})
 				digests[name] = res.Digest.String()
 				referrers.add(name, res)
 			}
