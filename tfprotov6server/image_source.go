@@ -2,7 +2,6 @@ package tfprotov6server
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/opencontainers/go-digest"
 
@@ -101,12 +100,4 @@ func withLocal[T any](ctx context.Context, client *registryclient.Client, t targ
 // archive's, unless compression = "none".
 func compresses(img *tarball.Image, t target) bool {
 	return t.compress && img.Format() == tarball.FormatDockerArchive
-}
-
-// describeSource says what the resolved source is, for a diagnostic.
-func describeSource(t target, r resolved) string {
-	if r.identity == r.root {
-		return fmt.Sprintf("%s (%s)", t.sourceName(), r.identity)
-	}
-	return fmt.Sprintf("%s (%s, chosen from %s)", t.sourceName(), r.identity, r.root)
 }
