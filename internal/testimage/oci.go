@@ -2,37 +2,12 @@ package testimage
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// Index decodes the fixture's index.json, for tests that change it.
-func (f *Fixture) Index() (ocispec.Index, error) {
-	var index ocispec.Index
-	e := f.Entry("index.json")
-	if e == nil {
-		return index, fmt.Errorf("testimage: %s has no index.json", f.Layout)
-	}
-	if err := json.Unmarshal(e.Body, &index); err != nil {
-		return index, fmt.Errorf("testimage: decode index.json: %w", err)
-	}
-	return index, nil
-}
-
-// SetIndex replaces the fixture's index.json.
-func (f *Fixture) SetIndex(index ocispec.Index) error {
-	b, err := json.Marshal(index)
-	if err != nil {
-		return err
-	}
-	f.Remove("index.json")
-	f.Entries = append(f.Entries, Entry{Name: "index.json", Body: b})
-	return nil
-}
 
 // BlobName is where an OCI image layout keeps the blob d.
 func BlobName(d digest.Digest) string {
