@@ -296,11 +296,7 @@ func TestReferrersTravelThroughALayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, body, err := img.Root(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := registryclient.NewManifest(img, desc, body)
+	local, err := registryclient.ReadRoot(t.Context(), img)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,11 +31,7 @@ func pushLocal(t *testing.T, client *registryclient.Client, path, dst string, co
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, body, err := img.Root(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := registryclient.NewManifest(img, desc, body)
+	root, err := registryclient.ReadRoot(t.Context(), img)
 	if err != nil {
 		t.Fatal(err)
 	}

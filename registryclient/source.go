@@ -118,3 +118,20 @@ func fromRegistry(src Source) bool {
 	_, ok := src.(repository)
 	return ok
 }
+
+// LocalImage is a Source that knows the manifest a copy of it starts from, as a local
+// image does (tarball.Image); a registry's starts from the reference it is asked for.
+type LocalImage interface {
+	Source
+	// Root returns the root manifest's descriptor and exact bytes.
+	Root(ctx context.Context) (ocispec.Descriptor, []byte, error)
+}
+
+// ReadRoot reads a local image's root manifest and checks it against its descriptor.
+func ReadRoot(ctx context.Context, img LocalImage) (Manifest, error) {
+	desc, body, err := img.Root(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	return NewManifest(img, desc, body)
+}

@@ -81,11 +81,7 @@ func withLocal[T any](ctx context.Context, client *registryclient.Client, t targ
 	if err != nil {
 		return zero, err
 	}
-	desc, body, err := img.Root(ctx)
-	if err != nil {
-		return zero, err
-	}
-	root, err := registryclient.NewManifest(img, desc, body)
+	root, err := registryclient.ReadRoot(ctx, img)
 	if err != nil {
 		return zero, err
 	}

@@ -81,12 +81,8 @@ func pushOnce(ctx context.Context, cfg pushConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	desc, body, err := img.Root(ctx)
-	if err != nil {
-		return err
-	}
 	src := &countingSource{Source: img}
-	root, err := registryclient.NewManifest(src, desc, body)
+	root, err := registryclient.ReadRoot(ctx, img)
 	if err != nil {
 		return err
 	}
