@@ -22,8 +22,6 @@ import (
 // imagesync_image (source = "oci-archive:<path>:<name>").
 type archiveResource struct{}
 
-var stringMap = tftypes.Map{ElementType: tftypes.String}
-
 func (archiveResource) schema() *tfprotov6.Schema {
 	return &tfprotov6.Schema{Version: 0, Block: &tfprotov6.SchemaBlock{
 		Description: "Writes remote images into an OCI image layout on local disk: a tar file (a `path` ending in `.tar`) or a directory (any other `path`). The archive is deterministic (the same images always give the same bytes), written atomically (a crash or a kill never leaves half an archive at `path`) and streamed; blobs shared between images are written once. Push it on the other side with `imagesync_image` and `source = \"oci-archive:<path>:<name>\"`. Destroying the resource deletes the archive.",
@@ -46,12 +44,6 @@ type archive struct {
 	CopyReferrers              boolValue
 }
 
-// mapValue is a map of strings as Terraform sees it.
-type mapValue struct {
-	Values        map[string]string
-	Null, Unknown bool
-}
-
 func readArchive(v tftypes.Value) (archive, error) {
 	attrs, err := attributes(v)
 	if err != nil {
@@ -72,45 +64,6 @@ func readArchive(v tftypes.Value) (archive, error) {
 		return archive{}, fmt.Errorf("attribute copy_referrers: %w", err)
 	}
 	return a, nil
-}
-
-func asMap(v tftypes.Value) (mapValue, error) {
-	switch {
-	case !v.IsKnown():
-		return mapValue{Unknown: true}, nil
-	case v.IsNull():
-		return mapValue{Null: true}, nil
-	}
-	var elems map[string]tftypes.Value
-	if err := v.As(&elems); err != nil {
-		return mapValue{}, err
-	}
-	m := mapValue{Values: map[string]string{}}
-	for k, e := range elems {
-		s, err := asString(e)
-		if err != nil {
-			return mapValue{}, err
-		}
-		if s.Unknown {
-			return mapValue{Unknown: true}, nil
-		}
-		m.Values[k] = s.Value
-	}
-	return m, nil
-}
-
-func (m mapValue) tf() tftypes.Value {
-	switch {
-	case m.Unknown:
-		return tftypes.NewValue(stringMap, tftypes.UnknownValue)
-	case m.Null:
-		return tftypes.NewValue(stringMap, nil)
-	}
-	elems := map[string]tftypes.Value{}
-	for k, v := range m.Values {
-		elems[k] = tftypes.NewValue(tftypes.String, v)
-	}
-	return tftypes.NewValue(stringMap, elems)
 }
 
 func (a archive) value() tftypes.Value {
@@ -379,5 +332,3 @@ func (archiveResource) importState(context.Context, string) (tftypes.Value, diag
 func (archiveResource) moveState(moveRequest) (tftypes.Value, bool, diagnostics) {
 	return tftypes.Value{}, false, nil
 }
-
-func (m mapValue) known() bool { return !m.Null && !m.Unknown }

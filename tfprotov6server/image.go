@@ -47,7 +47,7 @@ func (imageResource) schema() *tfprotov6.Schema {
 				Description: "When `true`, destroying or replacing the resource removes the destination tag: the tag is deleted where the registry supports it, else the manifest, but only when no other tag in the repository points at it. Blobs are left to the registry's garbage collector. Default `false`: the image stays in the registry."},
 			str("destination_drift", "What to do when someone pushes another image under the destination tag: `restore` (default) plans an update that puts this image back; `accept` takes what the registry holds into state and plans nothing, so roll-outs and roll-backs made outside Terraform are never fought. Under both, a deleted tag is created again."),
 			{Name: "copy_referrers", Type: tftypes.Bool, Optional: true, Description: copyReferrersDescription},
-			{Name: "referrers", Type: referrersType, Computed: true, Description: referrersDescription},
+			{Name: "referrers", Type: stringListType, Computed: true, Description: referrersDescription},
 			{Name: "digest", Type: tftypes.String, Computed: true, Description: "The manifest digest at the destination (`sha256:` and 64 hex digits), known at plan for registry sources and OCI layouts, and for docker-save archives pushed before or with `compression = \"none\"`."},
 			{Name: "reference", Type: tftypes.String, Computed: true, Description: "`registry/repo@sha256:...`: the destination pinned by digest, ready for a Kubernetes `image` field."},
 		},

@@ -22,39 +22,6 @@ const copyReferrersDescription = "When `true`, also copies every artifact that r
 
 const referrersDescription = "The digests of the referrers at the destination after a copy with `copy_referrers`, sorted, such as `[\"sha256:...\"]`; null without `copy_referrers`."
 
-var referrersType = tftypes.List{ElementType: tftypes.String}
-
-// stringList is a list of strings as Terraform sees it.
-type stringList struct {
-	Values        []string
-	Null, Unknown bool
-}
-
-func asStringList(v tftypes.Value) (stringList, error) {
-	switch {
-	case !v.IsKnown():
-		return stringList{Unknown: true}, nil
-	case v.IsNull():
-		return stringList{Null: true}, nil
-	}
-	values, unknown, err := asStrings(v)
-	return stringList{Values: values, Unknown: unknown}, err
-}
-
-func (l stringList) tf() tftypes.Value {
-	switch {
-	case l.Unknown:
-		return tftypes.NewValue(referrersType, tftypes.UnknownValue)
-	case l.Null:
-		return tftypes.NewValue(referrersType, nil)
-	}
-	elems := make([]tftypes.Value, 0, len(l.Values))
-	for _, s := range l.Values {
-		elems = append(elems, tftypes.NewValue(tftypes.String, s))
-	}
-	return tftypes.NewValue(referrersType, elems)
-}
-
 // readReferrers reads copy_referrers and referrers. A state written before they existed
 // has them null (stateFromJSON fills them in).
 func (m *image) readReferrers(attrs map[string]tftypes.Value) error {

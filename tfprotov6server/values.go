@@ -171,3 +171,88 @@ func asObjects(v tftypes.Value) ([]map[string]tftypes.Value, error) {
 	}
 	return out, nil
 }
+
+// The collection attributes: lists and maps of strings, known, null or unknown as a whole.
+
+var (
+	stringListType = tftypes.List{ElementType: tftypes.String}
+	stringMap      = tftypes.Map{ElementType: tftypes.String}
+)
+
+// stringList is a list of strings as Terraform sees it.
+type stringList struct {
+	Values        []string
+	Null, Unknown bool
+}
+
+func asStringList(v tftypes.Value) (stringList, error) {
+	switch {
+	case !v.IsKnown():
+		return stringList{Unknown: true}, nil
+	case v.IsNull():
+		return stringList{Null: true}, nil
+	}
+	values, unknown, err := asStrings(v)
+	return stringList{Values: values, Unknown: unknown}, err
+}
+
+func (l stringList) tf() tftypes.Value {
+	switch {
+	case l.Unknown:
+		return tftypes.NewValue(stringListType, tftypes.UnknownValue)
+	case l.Null:
+		return tftypes.NewValue(stringListType, nil)
+	}
+	elems := make([]tftypes.Value, 0, len(l.Values))
+	for _, s := range l.Values {
+		elems = append(elems, tftypes.NewValue(tftypes.String, s))
+	}
+	return tftypes.NewValue(stringListType, elems)
+}
+
+// mapValue is a map of strings as Terraform sees it.
+type mapValue struct {
+	Values        map[string]string
+	Null, Unknown bool
+}
+
+func asMap(v tftypes.Value) (mapValue, error) {
+	switch {
+	case !v.IsKnown():
+		return mapValue{Unknown: true}, nil
+	case v.IsNull():
+		return mapValue{Null: true}, nil
+	}
+	var elems map[string]tftypes.Value
+	if err := v.As(&elems); err != nil {
+		return mapValue{}, err
+	}
+	m := mapValue{Values: map[string]string{}}
+	for k, e := range elems {
+		s, err := asString(e)
+		if err != nil {
+			return mapValue{}, err
+		}
+		if s.Unknown {
+			return mapValue{Unknown: true}, nil
+		}
+		m.Values[k] = s.Value
+	}
+	return m, nil
+}
+
+func (m mapValue) tf() tftypes.Value {
+	switch {
+	case m.Unknown:
+		return tftypes.NewValue(stringMap, tftypes.UnknownValue)
+	case m.Null:
+		return tftypes.NewValue(stringMap, nil)
+	}
+	elems := map[string]tftypes.Value{}
+	for k, v := range m.Values {
+		elems[k] = tftypes.NewValue(tftypes.String, v)
+	}
+	return tftypes.NewValue(stringMap, elems)
+}
+
+func (m mapValue) known() bool { return !m.Null && !m.Unknown }
